@@ -1,0 +1,2 @@
+#include <cstdio>
+int main() { std::puts("skiff"); return 0; }
