@@ -1,0 +1,25 @@
+// Name validation as Kubernetes does it, returning its messages word for word.
+// Each function returns the list of problems; an empty list means valid.
+// Thread safety: pure functions.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace skiff {
+
+// RFC 1123 label (max 63): namespaces, container names, port names.
+std::vector<std::string> IsDns1123Label(std::string_view value);
+// RFC 1123 subdomain (max 253): most object names.
+std::vector<std::string> IsDns1123Subdomain(std::string_view value);
+// RFC 1035 label (max 63): Service names.
+std::vector<std::string> IsDns1035Label(std::string_view value);
+// Qualified name `[prefix/]name`: label keys, annotation keys, finalizers.
+std::vector<std::string> IsQualifiedName(std::string_view value);
+// Label values (may be empty, max 63).
+std::vector<std::string> IsValidLabelValue(std::string_view value);
+// ConfigMap and Secret data keys.
+std::vector<std::string> IsConfigMapKey(std::string_view value);
+
+}  // namespace skiff
