@@ -1,0 +1,135 @@
+// The schema model: how every kind's structure is described, as data.
+//
+// Schemas come from the embedded `.schema` files under src/api/schemas/ (built-in
+// kinds, see docs/schema-format.md) and, later, from CustomResourceDefinitions. From
+// this one description the API server derives validation, defaulting, pruning,
+// strategic-merge-patch metadata, OpenAPI documents and `kubectl explain` text.
+//
+// Thread safety: a SchemaRegistry is built once, then read-only; concurrent reads are safe.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+
+namespace skiff::api {
+
+enum class SchemaType {
+  kObject,       // fixed properties
+  kArray,        // `items`
+  kMap,          // string keys, values of `items` (OpenAPI additionalProperties)
+  kString,
+  kInteger,      // format int32 / int64
+  kNumber,       // format double
+  kBoolean,
+  kIntOrString,  // x-kubernetes-int-or-string
+  kQuantity,     // resource.Quantity: string or number, canonicalised
+  kAny,          // any JSON value, kept as is (x-kubernetes-preserve-unknown-fields)
+};
+
+struct Schema;
+
+struct Property {
+  std::string name;
+  std::string description;
+  const Schema* schema = nullptr;  // never null once the registry is resolved
+  bool required = false;
+  std::optional<std::string> default_json;  // a JSON literal applied when the field is absent
+  // x-kubernetes-patch-strategy of a field whose type is a named object, e.g. "retainKeys"
+  // on DeploymentSpec.strategy. For array and map fields it lives on the anonymous node.
+  std::string patch_strategy;
+};
+
+struct Schema {
+  // Named types: the OpenAPI definition name, e.g. "io.k8s.api.core.v1.Container".
+  // Anonymous nodes (arrays, maps, primitives with constraints) have an empty name.
+  std::string name;
+  std::string description;
+  SchemaType type = SchemaType::kObject;
+  std::string format;  // "int32", "int64", "double", "byte", "date-time", ...
+
+  // kObject
+  std::vector<Property> properties;  // in declaration order
+  // Returns the property called `name`, or nullptr. Linear in the number of properties.
+  const Property* FindProperty(std::string_view name) const;
+  // A free-form object (the `object` field type, e.g. FieldsV1): fields beyond
+  // `properties` are kept as they are (x-kubernetes-preserve-unknown-fields).
+  bool preserve_unknown_fields = false;
+
+  // kArray and kMap: the element / value schema. map_type also applies to kObject
+  // (a struct replaced as a whole, e.g. LocalObjectReference).
+  const Schema* items = nullptr;
+  std::string list_type;                    // "atomic", "set", "map" (x-kubernetes-list-type)
+  std::vector<std::string> list_map_keys;   // x-kubernetes-list-map-keys
+  std::string map_type;                     // "atomic", "granular" (x-kubernetes-map-type)
+  std::string patch_strategy;               // "merge", "retainKeys", "merge,retainKeys", "replace"
+  std::string patch_merge_key;              // x-kubernetes-patch-merge-key
+
+  // kString
+  std::vector<std::string> enum_values;
+
+  // Group/version/kind when this type is a top-level kind (x-kubernetes-group-version-kind).
+  std::string gvk_group, gvk_version, gvk_kind;
+};
+
+// A served resource (one entry of discovery), declared with `resource` in a schema file.
+struct ResourceDecl {
+  std::string group;     // "" for the core group
+  std::string version;   // "v1"
+  std::string plural;    // "deployments"
+  std::string singular;  // "deployment"
+  std::string kind;      // "Deployment"
+  bool namespaced = true;
+  std::vector<std::string> short_names;   // "deploy"
+  std::vector<std::string> categories;    // "all"
+  std::vector<std::string> subresources;  // "status", "scale"
+  std::vector<std::string> verbs;         // discovery verbs
+  const Schema* schema = nullptr;         // the object's type
+};
+
+// Owns every schema node and resource declaration loaded from schema files.
+class SchemaRegistry {
+ public:
+  SchemaRegistry();
+  ~SchemaRegistry();
+  SchemaRegistry(const SchemaRegistry&) = delete;
+  SchemaRegistry& operator=(const SchemaRegistry&) = delete;
+
+  // Parses one schema file (see docs/schema-format.md) and adds its types and resources.
+  // `file_name` is used in error messages only. References to types in other files
+  // stay unresolved until Resolve(). On error nothing is added.
+  Status AddFile(std::string_view file_name, std::string_view text);
+
+  // Resolves every type reference added since the last call, then checks what needs
+  // the whole picture: defaults fit their fields, list-map and merge keys are fields of
+  // the list's items, each resource's type is its kind. Errors: kInvalid, "file:line: "
+  // and the first problem found; the registry is then partly resolved and unusable.
+  // REQUIRES: called after the AddFile calls whose types refer to each other.
+  Status Resolve();
+
+  // Loads and resolves all schema files built into the binary.
+  static Result<std::unique_ptr<SchemaRegistry>> LoadBuiltin();
+
+  // A named type, or nullptr.
+  const Schema* Find(std::string_view definition_name) const;
+  const std::map<std::string, const Schema*, std::less<>>& types() const { return by_name_; }
+  const std::vector<ResourceDecl>& resources() const { return resources_; }
+
+  // Creates an anonymous or named node owned by the registry (used by the parser and
+  // for CRD schemas).
+  Schema* NewNode();
+
+ private:
+  std::vector<std::unique_ptr<Schema>> nodes_;
+  std::map<std::string, const Schema*, std::less<>> by_name_;
+  std::vector<ResourceDecl> resources_;
+  struct Pending;  // unresolved references, owned by the parser
+  std::unique_ptr<Pending> pending_;
+};
+
+}  // namespace skiff::api
