@@ -68,7 +68,14 @@ std::string MaxLen(size_t n) { return "must be no more than " + std::to_string(n
 std::vector<std::string> IsDns1123Label(std::string_view value) {
   std::vector<std::string> errs;
   if (value.size() > 63) errs.push_back(MaxLen(63));
-  if (!MatchesLabel(value)) errs.emplace_back(kLabelMsg);
+  if (!MatchesLabel(value)) {
+    // A valid subdomain that is not a valid label can only be wrong by its dots.
+    if (MatchesSubdomain(value)) {
+      errs.emplace_back("must not contain dots");
+    } else {
+      errs.emplace_back(kLabelMsg);
+    }
+  }
   return errs;
 }
 
@@ -107,10 +114,11 @@ std::vector<std::string> IsQualifiedName(std::string_view value) {
   }
   if (name.empty()) {
     errs.push_back("name part must be non-empty");
-  } else {
-    if (name.size() > 63) errs.push_back("name part " + MaxLen(63));
-    if (!MatchesQualifiedPart(name)) errs.push_back("name part " + std::string(kQualifiedNameMsg));
+  } else if (name.size() > 63) {
+    errs.push_back("name part " + MaxLen(63));
   }
+  // Kubernetes also reports the pattern for an empty name part.
+  if (!MatchesQualifiedPart(name)) errs.push_back("name part " + std::string(kQualifiedNameMsg));
   return errs;
 }
 
@@ -134,6 +142,28 @@ std::vector<std::string> IsConfigMapKey(std::string_view value) {
   if (value == "..") errs.push_back("must not be '..'");
   if (value.starts_with("..") && value != "..") errs.push_back("must not start with '..'");
   return errs;
+}
+
+std::vector<std::string> IsValidPathSegmentName(std::string_view value) {
+  std::vector<std::string> errs;
+  if (value == "." || value == "..") {
+    errs.push_back("may not be '" + std::string(value) + "'");
+    return errs;
+  }
+  if (value.find('/') != std::string_view::npos) errs.emplace_back("may not contain '/'");
+  if (value.find('%') != std::string_view::npos) errs.emplace_back("may not contain '%'");
+  return errs;
+}
+
+std::vector<std::string> IsValidAnnotationsSize(std::size_t total_bytes) {
+  if (total_bytes <= kTotalAnnotationSizeLimit) return {};
+  return {"Too long: must have at most " + std::to_string(kTotalAnnotationSizeLimit) + " bytes"};
+}
+
+std::string MaskTrailingDash(std::string_view name) {
+  std::string out(name);
+  if (out.size() > 1 && out.back() == '-') out.back() = 'a';
+  return out;
 }
 
 }  // namespace skiff

@@ -50,7 +50,7 @@ std::optional<TimePoint> ParseRfc3339(std::string_view s) {
       !Digits(s, 17, 2, &sec)) {
     return std::nullopt;
   }
-  if (mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 || min > 59 || sec > 60) {
+  if (mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 || min > 59 || sec > 59) {
     return std::nullopt;
   }
   size_t pos = 19;
@@ -85,7 +85,8 @@ std::optional<TimePoint> ParseRfc3339(std::string_view s) {
     return std::nullopt;
   }
   if (pos != s.size()) return std::nullopt;
-  std::chrono::year_month_day ymd{std::chrono::year(year), std::chrono::month(static_cast<unsigned>(mon)),
+  std::chrono::year_month_day ymd{std::chrono::year(year),
+                                  std::chrono::month(static_cast<unsigned>(mon)),
                                   std::chrono::day(static_cast<unsigned>(day))};
   if (!ymd.ok()) return std::nullopt;
   TimePoint tp = std::chrono::sys_days(ymd);
@@ -126,6 +127,20 @@ std::string HumanDuration(std::chrono::system_clock::duration d) {
     if (dy == 0) return std::to_string(hours / 24 / 365) + "y";
     return std::to_string(hours / 24 / 365) + "y" + std::to_string(dy) + "d";
   }
+  return std::to_string(hours / 24 / 365) + "y";
+}
+
+std::string ShortHumanDuration(std::chrono::system_clock::duration d) {
+  using namespace std::chrono;
+  const int64_t seconds = duration_cast<std::chrono::seconds>(d).count();
+  if (seconds < -1) return "<invalid>";
+  if (seconds < 0) return "0s";
+  if (seconds < 60) return std::to_string(seconds) + "s";
+  const int64_t minutes = seconds / 60;
+  if (minutes < 60) return std::to_string(minutes) + "m";
+  const int64_t hours = minutes / 60;
+  if (hours < 24) return std::to_string(hours) + "h";
+  if (hours < 24 * 365) return std::to_string(hours / 24) + "d";
   return std::to_string(hours / 24 / 365) + "y";
 }
 

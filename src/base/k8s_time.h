@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,6 +22,9 @@ std::optional<TimePoint> ParseRfc3339(std::string_view text);
 // The age as `kubectl get` prints it (Kubernetes' duration.HumanDuration):
 // "45s", "5m10s", "3h", "3h5m", "2d4h", "400d", "3y2d".
 std::string HumanDuration(std::chrono::system_clock::duration d);
+// Kubernetes' duration.ShortHumanDuration, one unit only: "45s", "5m", "3h", "400d", "3y".
+// Like HumanDuration, "<invalid>" below -1s and "0s" for small negative skew.
+std::string ShortHumanDuration(std::chrono::system_clock::duration d);
 
 class Clock {
  public:
@@ -31,6 +35,32 @@ class Clock {
 class RealClock final : public Clock {
  public:
   TimePoint Now() const override { return std::chrono::system_clock::now(); }
+};
+
+// A clock for tests: time stands still until Set or Advance moves it.
+// Thread safety: all methods may be called concurrently.
+class FakeClock final : public Clock {
+ public:
+  explicit FakeClock(TimePoint start = TimePoint{}) : now_(start) {}
+
+  // Clock
+  TimePoint Now() const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return now_;
+  }
+
+  void Set(TimePoint t) {
+    std::lock_guard<std::mutex> lock(mu_);
+    now_ = t;
+  }
+  void Advance(std::chrono::system_clock::duration d) {
+    std::lock_guard<std::mutex> lock(mu_);
+    now_ += d;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  TimePoint now_;  // protected by mu_
 };
 
 }  // namespace skiff

@@ -50,6 +50,62 @@ const char* DecimalSuffix(int exp) {
   return "";
 }
 
+// Kubernetes keeps the text of a quantity parsed on its fast path when that text is already
+// in canonical shape, and prints it back verbatim: "+1", "01" and "1E3" stay as written.
+// REQUIRES: `text` parsed successfully with `format`.
+bool KeepsOriginalText(std::string_view text, Quantity::Format format) {
+  if (text == "0") return true;
+  size_t pos = 0;
+  if (text[pos] == '+' || text[pos] == '-') ++pos;
+  while (pos < text.size() && text[pos] == '0') ++pos;
+  const size_t num_start = pos;
+  while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') ++pos;
+  std::string num(text.substr(num_start, pos - num_start));
+  if (num.empty()) num = "0";
+  std::string denom;
+  if (pos < text.size() && text[pos] == '.') {
+    const size_t denom_start = ++pos;
+    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') ++pos;
+    denom = std::string(text.substr(denom_start, pos - denom_start));
+  }
+  const std::string_view suffix = text.substr(pos);
+  const std::string shifted = num + denom;
+  int exponent = 0;
+  if (format == Quantity::Format::kBinarySI) {
+    static constexpr std::string_view kBinary = "KMGTPE";
+    exponent = 10 * (static_cast<int>(kBinary.find(suffix[0])) + 1);
+    if (!denom.empty()) return false;
+    const int precision =
+        15 - static_cast<int>(num.size()) - static_cast<int>(exponent * 3 / 10) - 1;
+    if (precision < 0) return false;
+    const __int128 value = std::stoll(shifted);
+    if ((value << exponent) > INT64_MAX) return false;
+    return exponent % 10 == 0 && (value & 7) != 0;
+  }
+  if (!suffix.empty()) {
+    switch (suffix[0]) {
+      case 'n': exponent = -9; break;
+      case 'u': exponent = -6; break;
+      case 'm': exponent = -3; break;
+      case 'k': exponent = 3; break;
+      case 'M': exponent = 6; break;
+      case 'G': exponent = 9; break;
+      case 'T': exponent = 12; break;
+      case 'P': exponent = 15; break;
+      default:
+        if (suffix.size() == 1) {
+          exponent = 18;  // "E"
+        } else {
+          exponent = std::stoi(std::string(suffix.substr(suffix[1] == '+' ? 2 : 1)));
+        }
+    }
+  }
+  if (18 - static_cast<int>(num.size() + denom.size()) < 0) return false;
+  const int scale = exponent - static_cast<int>(denom.size());
+  if (scale < -9) return false;
+  return scale % 3 == 0 && !shifted.ends_with("000") && shifted[0] != '0';
+}
+
 }  // namespace
 
 Result<Quantity> Quantity::Parse(std::string_view text) {
@@ -102,7 +158,8 @@ Result<Quantity> Quantity::Parse(std::string_view text) {
       default: return Err(bad);
     }
     for (int i = 0; i < k; ++i) multiplier *= 1024;
-  } else if (suffix.size() == 1 && std::string_view("numkMGTPE").find(suffix[0]) != std::string_view::npos) {
+  } else if (suffix.size() == 1 &&
+             std::string_view("numkMGTPE").find(suffix[0]) != std::string_view::npos) {
     q.format_ = Format::kDecimalSI;
     switch (suffix[0]) {
       case 'n': exp10 = -9; break;
@@ -155,6 +212,7 @@ Result<Quantity> Quantity::Parse(std::string_view text) {
   }
   if (nanos > kMaxNanos) return Err(bad);
   q.nanos_ = negative ? -nanos : nanos;
+  if (KeepsOriginalText(text, q.format_)) q.original_ = std::string(text);
   return q;
 }
 
@@ -172,19 +230,25 @@ Quantity Quantity::FromInt(int64_t value, Format format) {
   return q;
 }
 
-int64_t Quantity::MilliValue() const {
-  __int128 v = nanos_ / 1000000;
-  if (nanos_ % 1000000 > 0) v += 1;
+namespace {
+
+// nanos / divisor, rounded away from zero, clamped to int64.
+int64_t ScaleRoundingAway(__int128 nanos, __int128 divisor) {
+  __int128 v = nanos / divisor;
+  if (nanos % divisor != 0) v += nanos > 0 ? 1 : -1;
+  if (v > INT64_MAX) return INT64_MAX;
+  if (v < INT64_MIN) return INT64_MIN;
   return static_cast<int64_t>(v);
 }
 
-int64_t Quantity::Value() const {
-  __int128 v = nanos_ / kNano;
-  if (nanos_ % kNano > 0) v += 1;
-  return static_cast<int64_t>(v);
-}
+}  // namespace
+
+int64_t Quantity::MilliValue() const { return ScaleRoundingAway(nanos_, 1000000); }
+
+int64_t Quantity::Value() const { return ScaleRoundingAway(nanos_, kNano); }
 
 std::string Quantity::ToString() const {
+  if (!original_.empty()) return original_;
   if (nanos_ == 0) return "0";
   __int128 mag = nanos_ < 0 ? -nanos_ : nanos_;
   std::string sign = nanos_ < 0 ? "-" : "";

@@ -1,5 +1,6 @@
 #include "base/uuid.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <random>
@@ -47,6 +48,11 @@ std::string GenerateNameSuffix() {
   std::string out;
   for (int i = 0; i < 5; ++i) out += kAlphabet[pick(Rng())];
   return out;
+}
+
+std::string GenerateName(std::string_view base) {
+  constexpr std::size_t kMaxBase = 63 - 5;
+  return std::string(base.substr(0, std::min(base.size(), kMaxBase))) + GenerateNameSuffix();
 }
 
 }  // namespace skiff

@@ -43,11 +43,56 @@ TEST(QuantityTest, Values) {
 }
 
 TEST(QuantityTest, RejectsInvalid) {
-  for (const char* bad : {"", "abc", "1.2.3", "1Qi", "1 Gi", "e3", "1e", "--1", "1ee3", "99999999999999999999999"}) {
+  for (const char* bad :
+       {"", "abc", "1.2.3", "1Qi", "1 Gi", "e3", "1e", "--1", "1ee3", "99999999999999999999999"}) {
     auto q = Quantity::Parse(bad);
     ASSERT_FALSE(q.has_value()) << bad;
-    EXPECT_NE(q.error().message().find("quantities must match the regular expression"), std::string::npos);
+    EXPECT_NE(q.error().message().find("quantities must match the regular expression"),
+              std::string::npos);
   }
+}
+
+TEST(QuantityTest, RoundingAndArithmeticLikeKubernetes) {
+  EXPECT_EQ(Quantity::Parse("-1.5m")->MilliValue(), -2);
+  EXPECT_EQ(Quantity::Parse("-1500m")->Value(), -2);
+  EXPECT_EQ(Quantity::Parse("1n")->MilliValue(), 1);
+  EXPECT_EQ(Quantity::Parse("0")->MilliValue(), 0);
+  Quantity total;
+  total += *Quantity::Parse("1Gi");
+  total += *Quantity::Parse("512Mi");
+  EXPECT_EQ(total.ToString(), "1536Mi");
+  Quantity cpu = *Quantity::Parse("1");
+  cpu -= *Quantity::Parse("250m");
+  EXPECT_EQ(cpu.ToString(), "750m");
+  EXPECT_EQ(cpu.Sign(), 1);
+  cpu -= *Quantity::Parse("1");
+  EXPECT_EQ(cpu.ToString(), "-250m");
+  EXPECT_EQ(cpu.Sign(), -1);
+  EXPECT_EQ(Quantity().Sign(), 0);
+}
+
+TEST(QuantityTest, MoreCanonicalForms) {
+  EXPECT_EQ(Canon(".5"), "500m");
+  EXPECT_EQ(Canon("0.5m"), "500u");
+  EXPECT_EQ(Canon("12e2"), "1200");
+  EXPECT_EQ(Canon("1.5e3"), "1500");
+  EXPECT_EQ(Canon("5e-3"), "5e-3");
+  EXPECT_EQ(Canon("1.5Ki"), "1536");
+  EXPECT_EQ(Canon("1025Ki"), "1025Ki");
+  EXPECT_EQ(Canon("1000Mi"), "1000Mi");
+  EXPECT_EQ(Canon("100M"), "100M");
+  EXPECT_EQ(Canon("1E"), "1E");
+  // Text already in canonical shape is kept as written.
+  EXPECT_EQ(Canon("1E3"), "1E3");
+  EXPECT_EQ(Canon("+1"), "+1");
+  EXPECT_EQ(Canon("01"), "01");
+  EXPECT_EQ(Canon("+1000"), "1k");
+  EXPECT_EQ(Canon("1.0"), "1");
+  EXPECT_EQ(Canon("1.50Gi"), "1536Mi");
+  EXPECT_EQ(Canon("8Gi"), "8Gi");
+  Quantity q = *Quantity::Parse("+1");
+  q += *Quantity::Parse("0");
+  EXPECT_EQ(q.ToString(), "1");
 }
 
 }  // namespace

@@ -1,0 +1,1458 @@
+#include "apiserver/resource_handler.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include <boost/json.hpp>
+
+#include "api/catalogue.h"
+#include "api/kind_strategy.h"
+#include "api/object_codec.h"
+#include "apiserver/api_server.h"
+#include "apiserver/object_meta.h"
+#include "apiserver/responses.h"
+#include "apiserver/service_allocator.h"
+#include "apiserver/watch_cache.h"
+#include "apiserver/schema_patch_meta.h"
+#include "base/base64.h"
+#include "base/field_selector.h"
+#include "base/json_codec.h"
+#include "base/json_patch.h"
+#include "base/k8s_time.h"
+#include "base/label_selector.h"
+#include "base/strategic_merge_patch.h"
+#include "base/yaml_codec.h"
+#include "storage/store.h"
+
+namespace skiff {
+
+namespace json = boost::json;
+using api::ResourceInfo;
+
+namespace {
+
+constexpr auto kFreshnessTimeout = std::chrono::seconds(5);
+constexpr size_t kMaxPendingWatchBytes = 32u << 20;
+constexpr int kMaxUpdateRetries = 16;
+
+enum class FieldValidation { kIgnore, kWarn, kStrict };
+
+std::string QualifiedResource(const ResourceInfo& r) {
+  return r.group().empty() ? r.plural() : r.plural() + "." + r.group();
+}
+
+std::string QualifiedKind(const ResourceInfo& r) {
+  return r.group().empty() ? r.kind() : r.kind() + "." + r.group();
+}
+
+Status NotFound(const ResourceInfo& r, const std::string& name) {
+  Status s(StatusCode::kNotFound, QualifiedResource(r) + " \"" + name + "\" not found");
+  s.SetDetails(r.group(), r.plural(), name);
+  return s;
+}
+
+Status ConflictModified(const ResourceInfo& r, const std::string& name) {
+  Status s(StatusCode::kConflict,
+           "Operation cannot be fulfilled on " + QualifiedResource(r) + " \"" + name +
+               "\": the object has been modified; please apply your changes to the latest "
+               "version and try again");
+  s.SetDetails(r.group(), r.plural(), name);
+  return s;
+}
+
+Status BadRequest(std::string message) { return Status(StatusCode::kBadRequest, std::move(message)); }
+
+std::string CacheKey(const ResourceInfo& r, const std::string& ns, const std::string& name) {
+  return r.namespaced() ? ns + "/" + name : name;
+}
+
+json::object* MetaOf(json::object& obj) {
+  json::value& m = obj["metadata"];
+  if (!m.is_object()) m = json::object();
+  return &m.as_object();
+}
+
+const json::object* MetaOf(const json::object& obj) {
+  auto* m = obj.if_contains("metadata");
+  return m && m->is_object() ? &m->as_object() : nullptr;
+}
+
+std::string StringAt(const json::object* o, std::string_view key) {
+  if (!o) return {};
+  auto* v = o->if_contains(key);
+  return v && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+int64_t ParseRevision(std::string_view s, bool* ok) {
+  *ok = false;
+  if (s.empty()) return 0;
+  int64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return 0;
+    v = v * 10 + (c - '0');
+    if (v > (int64_t{1} << 62)) return 0;
+  }
+  *ok = true;
+  return v;
+}
+
+std::string SerializeWithRevision(json::object obj, int64_t revision) {
+  (*MetaOf(obj))["resourceVersion"] = std::to_string(revision);
+  return json::serialize(obj);
+}
+
+// What is written to the store: the object without its resourceVersion.
+std::string StoredForm(json::object obj) {
+  MetaOf(obj)->erase("resourceVersion");
+  return json::serialize(obj);
+}
+
+bool IsDryRun(const HttpRequest& req) {
+  for (const auto& [k, v] : req.query) {
+    if (k == "dryRun" && v == "All") return true;
+  }
+  return false;
+}
+
+Result<FieldValidation> FieldValidationOf(const HttpRequest& req) {
+  auto v = req.Query("fieldValidation");
+  if (!v || v->empty() || *v == "Warn") return FieldValidation::kWarn;
+  if (*v == "Strict") return FieldValidation::kStrict;
+  if (*v == "Ignore") return FieldValidation::kIgnore;
+  return Err(StatusCode::kBadRequest,
+             "fieldValidation parameter unsupported: " + std::string(*v) +
+                 ". Supported values: Ignore, Warn, Strict");
+}
+
+std::string WarningHeader(const std::string& text) {
+  std::string escaped;
+  for (char c : text) {
+    if (c == '"' || c == '\\') escaped += '\\';
+    escaped += c;
+  }
+  return "299 - \"" + escaped + "\"";
+}
+
+// Builds an Invalid (422) Status from field causes, worded as Kubernetes words it.
+Status InvalidStatus(const ResourceInfo& r, const std::string& name,
+                     const std::vector<StatusCause>& causes) {
+  std::string msg = QualifiedKind(r) + " \"" + name + "\" is invalid: ";
+  if (causes.size() == 1) {
+    msg += causes[0].field.empty() ? causes[0].message : causes[0].field + ": " + causes[0].message;
+  } else {
+    msg += "[";
+    for (size_t i = 0; i < causes.size(); ++i) {
+      if (i) msg += ", ";
+      msg += causes[i].field.empty() ? causes[i].message : causes[i].field + ": " + causes[i].message;
+    }
+    msg += "]";
+  }
+  Status s(StatusCode::kInvalid, msg);
+  s.SetDetails(r.group(), r.kind(), name);
+  for (const auto& c : causes) s.AddCause(c);
+  return s;
+}
+
+std::map<std::string, std::string> LabelsOf(const json::value& obj) {
+  std::map<std::string, std::string> out;
+  if (auto* o = obj.if_object()) {
+    if (auto* m = o->if_contains("metadata"); m && m->is_object()) {
+      if (auto* l = m->as_object().if_contains("labels"); l && l->is_object()) {
+        for (const auto& kv : l->as_object()) {
+          if (kv.value().is_string()) out.emplace(kv.key(), kv.value().as_string());
+        }
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+struct ResourceHandler::Ctx {
+  const HttpRequest& req;
+  const RequestInfo& info;
+  const ResourceInfo& r;
+  Negotiated out;
+  bool dry_run = false;
+  FieldValidation validation = FieldValidation::kWarn;
+  std::vector<std::string> warnings;
+
+  HttpResponse Finish(HttpResponse resp) {
+    for (const auto& w : warnings) resp.headers.emplace_back("Warning", WarningHeader(w));
+    return resp;
+  }
+};
+
+struct ResourceHandler::WatchSession {
+  std::shared_ptr<ResponseStream> stream;
+  std::shared_ptr<CacheWatcher> watcher;
+  WatchCache* cache = nullptr;
+  std::chrono::steady_clock::time_point deadline;
+  std::chrono::steady_clock::time_point next_bookmark;
+  bool bookmarks = false;
+};
+
+ResourceHandler::ResourceHandler(const ApiServerOptions& options, const api::Catalogue& catalogue,
+                                 Store& store)
+    : options_(options), catalogue_(catalogue), store_(store) {}
+
+ResourceHandler::~ResourceHandler() { Stop(); }
+
+Status ResourceHandler::Start() {
+  for (const auto& r : catalogue_.resources()) {
+    // Resources with a create-only verb set (reviews) have nothing to store.
+    const auto& verbs = r->decl->verbs;
+    if (std::find(verbs.begin(), verbs.end(), "list") == verbs.end()) continue;
+    // Several versions of one resource share storage and one cache.
+    WatchCache* shared = nullptr;
+    for (auto& [other, cache] : caches_) {
+      if (other->key_prefix == r->key_prefix) shared = cache.get();
+    }
+    if (shared) continue;
+    auto cache = std::make_unique<WatchCache>(store_, r->key_prefix);
+    Status st = cache->Load();
+    if (!st.ok()) return st;
+    caches_.emplace(r.get(), std::move(cache));
+  }
+  int64_t from = INT64_MAX;
+  for (auto& [r, cache] : caches_) from = std::min(from, cache->revision());
+  if (caches_.empty()) from = 0;
+  auto watch = store_.Watch("/registry/", from, [this](WatchBatch&& batch) { OnStoreBatch(std::move(batch)); });
+  if (!watch) return watch.error();
+  store_watch_ = std::move(*watch);
+  const ResourceInfo* svc = catalogue_.Find("", "v1", "services");
+  services_ = std::make_unique<ServiceAllocator>(options_, svc ? CacheFor(*svc) : nullptr);
+  return services_->Init();
+}
+
+void ResourceHandler::OnStoreBatch(WatchBatch&& batch) {
+  if (!batch.error.ok()) {
+    for (auto& [r, cache] : caches_) cache->FailWatchers();
+    return;
+  }
+  int64_t through = 0;
+  std::map<WatchCache*, std::vector<const WatchEvent*>> routed;
+  for (const auto& ev : batch.events) {
+    through = std::max(through, ev.kv.mod_revision);
+    for (auto& [r, cache] : caches_) {
+      if (ev.kv.key.starts_with(r->key_prefix)) {
+        routed[cache.get()].push_back(&ev);
+        break;
+      }
+    }
+  }
+  static const std::vector<const WatchEvent*> kNone;
+  for (auto& [r, cache] : caches_) {
+    auto it = routed.find(cache.get());
+    cache->ApplyEvents(it == routed.end() ? kNone : it->second, through);
+  }
+}
+
+void ResourceHandler::Stop() {
+  store_watch_.reset();
+  std::vector<std::shared_ptr<WatchSession>> sessions;
+  {
+    std::lock_guard lock(watches_mu_);
+    sessions.swap(watches_);
+  }
+  for (auto& s : sessions) {
+    s->watcher.reset();
+    s->stream->Close();
+  }
+  for (auto& [r, cache] : caches_) cache->Stop();
+}
+
+WatchCache* ResourceHandler::CacheFor(const ResourceInfo& r) {
+  for (auto& [other, cache] : caches_) {
+    if (other->key_prefix == r.key_prefix) return cache.get();
+  }
+  return nullptr;
+}
+
+HttpResponse ResourceHandler::Handle(const HttpRequest& req, const RequestInfo& info) {
+  const ResourceInfo* r = catalogue_.Find(info.group, info.version, info.resource);
+  if (!r) {
+    return StatusResponse(Status(StatusCode::kNotFound, "the server could not find the requested resource"));
+  }
+  if (!info.subresource.empty() && !r->HasSubresource(info.subresource)) {
+    return StatusResponse(Status(StatusCode::kNotFound, "the server could not find the requested resource"));
+  }
+  const auto& verbs = r->decl->verbs;
+  std::string verb = info.verb;
+  if (std::find(verbs.begin(), verbs.end(), verb) == verbs.end() && info.subresource.empty()) {
+    Status s(StatusCode::kMethodNotAllowed,
+             "the server does not allow this method on the requested resource");
+    return StatusResponse(s);
+  }
+  if (r->namespaced() && info.ns.empty() && !info.name.empty()) {
+    return StatusResponse(Status(StatusCode::kNotFound, "the server could not find the requested resource"));
+  }
+  auto validation = FieldValidationOf(req);
+  if (!validation) return StatusResponse(validation.error());
+  Ctx c{req, info, *r, NegotiateOutput(req.Header("Accept")), IsDryRun(req), *validation, {}};
+  if (verb == "get") return c.Finish(Get(c));
+  if (verb == "list") return c.Finish(List(c));
+  if (verb == "watch") return Watch(c);
+  if (verb == "create") {
+    if (!info.name.empty() && info.subresource.empty()) {
+      return StatusResponse(Status(StatusCode::kMethodNotAllowed,
+                                   "the server does not allow this method on the requested resource"));
+    }
+    return c.Finish(Create(c));
+  }
+  if (verb == "update") return c.Finish(Update(c));
+  if (verb == "patch") return c.Finish(Patch(c));
+  if (verb == "delete") return c.Finish(Delete(c));
+  if (verb == "deletecollection") return c.Finish(DeleteCollection(c));
+  return StatusResponse(Status(StatusCode::kMethodNotAllowed,
+                               "the server does not allow this method on the requested resource"));
+}
+
+Result<json::object> ResourceHandler::Load(const ResourceInfo& r, const std::string& key,
+                                           int64_t* revision) {
+  auto kv = store_.Get(r.key_prefix + key);
+  if (!kv) return std::unexpected(kv.error());
+  json::error_code ec;
+  json::value v = json::parse(kv->value, ec);
+  if (ec || !v.is_object()) return Err(StatusCode::kInternal, "stored object is corrupt: " + key);
+  *revision = kv->mod_revision;
+  (*MetaOf(v.as_object()))["resourceVersion"] = std::to_string(kv->mod_revision);
+  return std::move(v.as_object());
+}
+
+// ---------------------------------------------------------------------------------------
+// Reads
+
+namespace {
+
+json::object ScaleFor(const ResourceInfo& r, const json::object& obj) {
+  json::object scale;
+  scale["kind"] = "Scale";
+  scale["apiVersion"] = "autoscaling/v1";
+  json::object meta;
+  const json::object* m = MetaOf(obj);
+  for (const char* k : {"name", "namespace", "uid", "resourceVersion", "creationTimestamp"}) {
+    if (m) {
+      if (auto* v = m->if_contains(k)) meta[k] = *v;
+    }
+  }
+  scale["metadata"] = std::move(meta);
+  int64_t spec_replicas = 0, status_replicas = 0;
+  std::string selector;
+  if (auto* spec = obj.if_contains("spec"); spec && spec->is_object()) {
+    if (auto* rep = spec->as_object().if_contains("replicas"); rep && rep->is_int64()) {
+      spec_replicas = rep->as_int64();
+    }
+    if (auto* sel = spec->as_object().if_contains("selector"); sel && sel->is_object()) {
+      auto ls = LabelSelector::FromJson(*sel);
+      if (ls) selector = ls->ToString();
+    }
+  }
+  if (auto* status = obj.if_contains("status"); status && status->is_object()) {
+    if (auto* rep = status->as_object().if_contains("replicas"); rep && rep->is_int64()) {
+      status_replicas = rep->as_int64();
+    }
+  }
+  scale["spec"] = json::object{{"replicas", spec_replicas}};
+  json::object st{{"replicas", status_replicas}};
+  if (!selector.empty()) st["selector"] = selector;
+  scale["status"] = std::move(st);
+  (void)r;
+  return scale;
+}
+
+}  // namespace
+
+HttpResponse ResourceHandler::Get(Ctx& c) {
+  std::string key = CacheKey(c.r, c.info.ns, c.info.name);
+  WatchCache* cache = CacheFor(c.r);
+  CachedObjectPtr obj;
+  auto rv_param = c.req.Query("resourceVersion");
+  if (cache) {
+    if (!rv_param || rv_param->empty()) {
+      auto current = store_.CurrentRevision();
+      if (!current) return StatusResponse(current.error());
+      if (!cache->WaitUntilFresh(*current, kFreshnessTimeout)) {
+        return StatusResponse(Status(StatusCode::kTimeout, "Timeout: the watch cache did not catch up"));
+      }
+    }
+    obj = cache->Get(key, nullptr);
+  }
+  if (!obj) return StatusResponse(NotFound(c.r, c.info.name));
+  if (c.info.subresource == "scale") {
+    return ObjectResponse(200, json::value(ScaleFor(c.r, obj->object->as_object())), c.out.format);
+  }
+  if (c.out.format == OutputFormat::kTable) {
+    return ObjectResponse(200, json::value(BuildTable(c.r, {obj}, c.req, obj->revision, "")),
+                          OutputFormat::kJson);
+  }
+  return ObjectResponse(200, obj->json, c.out.format);
+}
+
+namespace {
+
+struct ListFilter {
+  ObjectFilter filter;
+};
+
+struct ContinueToken {
+  int64_t revision = 0;
+  std::string start;  // last key returned
+};
+
+std::string EncodeContinue(int64_t rev, const std::string& last_key) {
+  json::object o{{"v", "meta.k8s.io/v1"}, {"rv", rev}, {"start", last_key + std::string(1, '\0')}};
+  return Base64UrlEncode(json::serialize(o));
+}
+
+Result<ContinueToken> DecodeContinue(std::string_view token) {
+  auto raw = Base64Decode(token);
+  Status bad(StatusCode::kBadRequest, "continue key is not valid: illegal base64 data");
+  if (!raw) return Err(bad);
+  json::error_code ec;
+  json::value v = json::parse(*raw, ec);
+  if (ec || !v.is_object()) return Err(BadRequest("continue key is not valid: invalid JSON"));
+  auto& o = v.as_object();
+  auto* ver = o.if_contains("v");
+  auto* rv = o.if_contains("rv");
+  auto* start = o.if_contains("start");
+  if (!ver || !ver->is_string() || ver->as_string() != "meta.k8s.io/v1") {
+    return Err(BadRequest("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)"));
+  }
+  if (!rv || !rv->is_int64() || rv->as_int64() <= 0 || !start || !start->is_string()) {
+    return Err(BadRequest("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)"));
+  }
+  ContinueToken t;
+  t.revision = rv->as_int64();
+  t.start = std::string(start->as_string());
+  if (!t.start.empty() && t.start.back() == '\0') t.start.pop_back();
+  if (t.start.find("..") != std::string::npos) return Err(BadRequest("continue key is not valid: invalid start key"));
+  return t;
+}
+
+}  // namespace
+
+Result<ObjectFilter> ResourceHandler::MakeFilter(const Ctx& c) {
+  ObjectFilter f;
+  if (c.r.namespaced()) f.ns = c.info.ns;
+  std::optional<LabelSelector> labels;
+  std::optional<FieldSelector> fields;
+  if (auto ls = c.req.Query("labelSelector"); ls && !ls->empty()) {
+    auto parsed = LabelSelector::Parse(*ls);
+    if (!parsed) return std::unexpected(parsed.error());
+    if (!parsed->Empty()) labels = std::move(*parsed);
+  }
+  if (auto fs = c.req.Query("fieldSelector"); fs && !fs->empty()) {
+    auto parsed = FieldSelector::Parse(*fs);
+    if (!parsed) return std::unexpected(parsed.error());
+    json::object probe;
+    for (const auto& req : parsed->requirements()) {
+      if (req.field == "metadata.name" || req.field == "metadata.namespace") continue;
+      if (!c.r.strategy->FieldValue(probe, req.field).has_value()) {
+        return Err(BadRequest("field label not supported: " + req.field));
+      }
+    }
+    if (!parsed->Empty()) fields = std::move(*parsed);
+  }
+  if (labels || fields) {
+    const api::KindStrategy* strategy = c.r.strategy;
+    f.predicate = [labels = std::move(labels), fields = std::move(fields),
+                   strategy](const json::value& v) {
+      if (labels && !labels->Matches(LabelsOf(v))) return false;
+      if (fields) {
+        const json::object* o = v.if_object();
+        if (!o) return false;
+        const json::object* meta = MetaOf(*o);
+        auto lookup = [&](std::string_view field) -> std::optional<std::string> {
+          if (field == "metadata.name") return StringAt(meta, "name");
+          if (field == "metadata.namespace") return StringAt(meta, "namespace");
+          return strategy->FieldValue(*o, field);
+        };
+        if (!fields->Matches(lookup)) return false;
+      }
+      return true;
+    };
+  }
+  return f;
+}
+
+HttpResponse ResourceHandler::List(Ctx& c) {
+  WatchCache* cache = CacheFor(c.r);
+  if (!cache) return StatusResponse(Status(StatusCode::kMethodNotAllowed, "list is not supported"));
+  auto filter = MakeFilter(c);
+  if (!filter) return StatusResponse(filter.error());
+
+  int64_t limit = 0;
+  if (auto l = c.req.Query("limit"); l && !l->empty()) {
+    bool ok = false;
+    limit = ParseRevision(*l, &ok);
+    if (!ok) return StatusResponse(BadRequest("invalid limit: " + std::string(*l)));
+  }
+  std::string_view rv_param = c.req.Query("resourceVersion").value_or("");
+  std::string_view rv_match = c.req.Query("resourceVersionMatch").value_or("");
+  std::string_view cont = c.req.Query("continue").value_or("");
+  if (!rv_match.empty() && rv_match != "Exact" && rv_match != "NotOlderThan") {
+    return StatusResponse(BadRequest("resourceVersionMatch: Unsupported value: \"" + std::string(rv_match) +
+                                     "\": supported values: \"Exact\", \"NotOlderThan\""));
+  }
+  if (!rv_match.empty() && rv_param.empty()) {
+    return StatusResponse(Status(StatusCode::kInvalid,
+                                 "resourceVersionMatch is forbidden unless resourceVersion is provided"));
+  }
+  if (!cont.empty() && !rv_param.empty() && rv_param != "0") {
+    return StatusResponse(Status(StatusCode::kInvalid,
+                                 "specifying resource version is not allowed when using continue"));
+  }
+
+  std::vector<CachedObjectPtr> items;
+  int64_t revision = 0;
+  bool more = false;
+  int64_t from_store_rev = 0;
+  std::string start_after;
+  if (!cont.empty()) {
+    auto token = DecodeContinue(cont);
+    if (!token) return StatusResponse(token.error());
+    from_store_rev = token->revision;
+    start_after = token->start;
+  } else if (rv_match == "Exact") {
+    bool ok = false;
+    from_store_rev = ParseRevision(rv_param, &ok);
+    if (!ok) return StatusResponse(BadRequest("invalid resource version: " + std::string(rv_param)));
+  } else if (rv_param.empty()) {
+    auto current = store_.CurrentRevision();
+    if (!current) return StatusResponse(current.error());
+    if (!cache->WaitUntilFresh(*current, kFreshnessTimeout)) {
+      return StatusResponse(Status(StatusCode::kTimeout, "Timeout: the watch cache did not catch up"));
+    }
+  } else if (rv_param != "0") {
+    bool ok = false;
+    int64_t want = ParseRevision(rv_param, &ok);
+    if (!ok) return StatusResponse(BadRequest("invalid resource version: " + std::string(rv_param)));
+    if (!cache->WaitUntilFresh(want, std::chrono::seconds(3))) {
+      Status s(StatusCode::kTimeout, "Too large resource version: " + std::string(rv_param) +
+                                         ", current: " + std::to_string(cache->revision()));
+      s.SetReason("Timeout").SetRetryAfter(1);
+      return StatusResponse(s);
+    }
+  }
+
+  if (from_store_rev > 0) {
+    // A consistent page at an older revision: read the store's history.
+    std::string prefix = c.r.key_prefix;
+    if (c.r.namespaced() && !c.info.ns.empty()) prefix += c.info.ns + "/";
+    std::string after = start_after.empty() ? std::string() : c.r.key_prefix + start_after;
+    int64_t batch = limit > 0 ? std::max<int64_t>(limit * 2, 100) : 0;
+    while (true) {
+      auto range = store_.Range(prefix, after, from_store_rev, batch);
+      if (!range) {
+        Status err = range.error();
+        if (err.code() == StatusCode::kGone) {
+          err = Status(StatusCode::kGone,
+                       "The provided continue parameter is too old to display a consistent list "
+                       "result. You can start a new list without the continue parameter.");
+        }
+        return StatusResponse(err);
+      }
+      for (auto& kv : range->kvs) {
+        after = kv.key;
+        auto obj = MakeCachedObject(kv.key.substr(c.r.key_prefix.size()), kv.value, kv.mod_revision);
+        if (!obj || !filter->Matches(**obj)) continue;
+        if (limit > 0 && static_cast<int64_t>(items.size()) >= limit) {
+          more = true;
+          break;
+        }
+        items.push_back(std::move(*obj));
+      }
+      if (more || !range->more) break;
+    }
+    revision = from_store_rev;
+  } else {
+    items = cache->List(*filter, "", limit, &revision, &more);
+  }
+
+  std::string continue_token;
+  if (more && !items.empty()) continue_token = EncodeContinue(revision, items.back()->key);
+
+  if (c.out.format == OutputFormat::kTable) {
+    return ObjectResponse(200, json::value(BuildTable(c.r, items, c.req, revision, continue_token)),
+                          OutputFormat::kJson);
+  }
+  std::string body;
+  size_t total = 256;
+  for (const auto& it : items) total += it->json.size() + 1;
+  body.reserve(total);
+  body += "{\"kind\":\"";
+  body += c.r.list_kind;
+  body += "\",\"apiVersion\":\"";
+  body += c.r.group_version;
+  body += "\",\"metadata\":{\"resourceVersion\":\"";
+  body += std::to_string(revision);
+  body += "\"";
+  if (!continue_token.empty()) {
+    body += ",\"continue\":\"" + continue_token + "\"";
+  }
+  body += "},\"items\":[";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i) body += ',';
+    body += items[i]->json;
+  }
+  body += "]}";
+  return ObjectResponse(200, std::move(body), c.out.format);
+}
+
+json::object ResourceHandler::BuildTable(const ResourceInfo& r,
+                                         const std::vector<CachedObjectPtr>& items,
+                                         const HttpRequest& req, int64_t revision,
+                                         const std::string& continue_token) {
+  json::object table;
+  table["kind"] = "Table";
+  table["apiVersion"] = "meta.k8s.io/v1";
+  json::object meta{{"resourceVersion", std::to_string(revision)}};
+  if (!continue_token.empty()) meta["continue"] = continue_token;
+  table["metadata"] = std::move(meta);
+  json::array cols;
+  for (const auto& col : r.strategy->Columns()) {
+    cols.push_back(json::object{{"name", col.name},
+                                {"type", col.type},
+                                {"format", col.format},
+                                {"description", col.description},
+                                {"priority", col.priority}});
+  }
+  table["columnDefinitions"] = std::move(cols);
+  std::string_view include = req.Query("includeObject").value_or("Metadata");
+  api::StrategyContext ctx{std::chrono::system_clock::now()};
+  json::array rows;
+  for (const auto& item : items) {
+    const json::object* obj = item->object ? item->object->if_object() : nullptr;
+    if (!obj) continue;
+    json::array cells;
+    r.strategy->Row(*obj, ctx, cells);
+    json::object row{{"cells", std::move(cells)}};
+    if (include == "Object") {
+      row["object"] = *item->object;
+    } else if (include != "None") {
+      json::object partial{{"kind", "PartialObjectMetadata"}, {"apiVersion", "meta.k8s.io/v1"}};
+      if (auto* m = obj->if_contains("metadata")) partial["metadata"] = *m;
+      row["object"] = std::move(partial);
+    }
+    rows.push_back(std::move(row));
+  }
+  table["rows"] = std::move(rows);
+  return table;
+}
+
+// ---------------------------------------------------------------------------------------
+// Watch
+
+namespace {
+
+const char* EventTypeName(WatchEventKind k) {
+  switch (k) {
+    case WatchEventKind::kAdded: return "ADDED";
+    case WatchEventKind::kModified: return "MODIFIED";
+    case WatchEventKind::kDeleted: return "DELETED";
+    case WatchEventKind::kBookmark: return "BOOKMARK";
+    case WatchEventKind::kError: return "ERROR";
+  }
+  return "ERROR";
+}
+
+std::string ErrorEvent(const Status& status) {
+  return "{\"type\":\"ERROR\",\"object\":" + StatusJson(status) + "}\n";
+}
+
+}  // namespace
+
+HttpResponse ResourceHandler::Watch(Ctx& c) {
+  WatchCache* cache = CacheFor(c.r);
+  if (!cache) return StatusResponse(Status(StatusCode::kMethodNotAllowed, "watch is not supported"));
+  auto filter = MakeFilter(c);
+  if (!filter) return StatusResponse(filter.error());
+  std::string_view rv_param = c.req.Query("resourceVersion").value_or("");
+  int64_t from = 0;
+  if (!rv_param.empty() && rv_param != "0") {
+    bool ok = false;
+    from = ParseRevision(rv_param, &ok);
+    if (!ok) return StatusResponse(BadRequest("invalid resource version: " + std::string(rv_param)));
+  }
+  std::string_view send_initial = c.req.Query("sendInitialEvents").value_or("");
+  bool initial_events = from == 0;
+  bool initial_end_bookmark = false;
+  if (send_initial == "true") {
+    if (c.req.Query("resourceVersionMatch").value_or("") != "NotOlderThan") {
+      return StatusResponse(Status(StatusCode::kInvalid,
+                                   "resourceVersionMatch: Forbidden: sendInitialEvents requires "
+                                   "setting resourceVersionMatch to NotOlderThan"));
+    }
+    initial_events = true;
+    initial_end_bookmark = true;
+    if (from > 0 && !cache->WaitUntilFresh(from, std::chrono::seconds(3))) {
+      return StatusResponse(Status(StatusCode::kTimeout, "Too large resource version"));
+    }
+    from = 0;
+  } else if (send_initial == "false") {
+    initial_events = false;
+  }
+  bool bookmarks = c.req.Query("allowWatchBookmarks").value_or("") == "true";
+  int timeout = options_.max_watch_seconds;
+  if (auto t = c.req.Query("timeoutSeconds"); t && !t->empty()) {
+    bool ok = false;
+    int64_t v = ParseRevision(*t, &ok);
+    if (ok) timeout = static_cast<int>(std::min<int64_t>(v, options_.max_watch_seconds));
+  }
+  bool as_table = c.out.format == OutputFormat::kTable;
+  const ResourceInfo* r = &c.r;
+  HttpRequest req_copy;
+  req_copy.query = c.req.query;
+  auto shared_filter = std::make_shared<ObjectFilter>(std::move(*filter));
+
+  HttpResponse resp;
+  resp.status = 200;
+  resp.SetHeader("Content-Type", "application/json");
+  resp.start_stream = [this, r, cache, from, initial_events, initial_end_bookmark, bookmarks,
+                       timeout, as_table, req_copy = std::move(req_copy),
+                       shared_filter](std::shared_ptr<ResponseStream> stream) {
+    auto session = std::make_shared<WatchSession>();
+    session->stream = stream;
+    session->cache = cache;
+    session->bookmarks = bookmarks;
+    session->deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout);
+    session->next_bookmark = std::chrono::steady_clock::now() +
+                             std::chrono::seconds(options_.bookmark_interval_seconds);
+    auto end_marker_pending = std::make_shared<bool>(initial_end_bookmark);
+    std::weak_ptr<ResponseStream> weak_stream = stream;
+    auto sink = [this, r, as_table, weak_stream, end_marker_pending, req_copy](
+                    WatchEventKind kind, const CachedObjectPtr& obj, int64_t rev) -> bool {
+      auto s = weak_stream.lock();
+      if (!s || s->Closed()) return false;
+      if (s->PendingBytes() > kMaxPendingWatchBytes) {
+        // A client this far behind would only see stale state: end its watch so it re-lists.
+        s->Close();
+        return false;
+      }
+      std::string line;
+      if (kind == WatchEventKind::kError) {
+        line = ErrorEvent(Status(StatusCode::kGone, "the watch can no longer be served; re-list"));
+        s->Write(std::move(line));
+        s->Close();
+        return false;
+      }
+      if (kind == WatchEventKind::kBookmark) {
+        json::object meta{{"resourceVersion", std::to_string(rev)}, {"creationTimestamp", nullptr}};
+        if (*end_marker_pending) {
+          meta["annotations"] = json::object{{"k8s.io/initial-events-end", "true"}};
+          *end_marker_pending = false;
+        }
+        json::object bm{{"kind", r->kind()}, {"apiVersion", r->group_version}, {"metadata", std::move(meta)}};
+        line = "{\"type\":\"BOOKMARK\",\"object\":" + json::serialize(bm) + "}\n";
+      } else if (as_table) {
+        json::object table = BuildTable(*r, {obj}, req_copy, rev, "");
+        line = std::string("{\"type\":\"") + EventTypeName(kind) + "\",\"object\":" +
+               json::serialize(table) + "}\n";
+      } else {
+        line.reserve(obj->json.size() + 40);
+        line += "{\"type\":\"";
+        line += EventTypeName(kind);
+        line += "\",\"object\":";
+        line += obj->json;
+        line += "}\n";
+      }
+      return s->Write(std::move(line));
+    };
+    auto watcher = cache->Watch(from, initial_events, *shared_filter, sink);
+    if (!watcher) {
+      stream->Write(ErrorEvent(watcher.error()));
+      stream->Close();
+      return;
+    }
+    session->watcher = std::move(*watcher);
+    if (initial_end_bookmark) cache->Bookmark(session->watcher);
+    {
+      std::lock_guard lock(watches_mu_);
+      watches_.push_back(session);
+    }
+    std::weak_ptr<WatchSession> weak_session = session;
+    stream->OnClose([this, weak_session] {
+      auto s = weak_session.lock();
+      if (!s) return;
+      std::shared_ptr<CacheWatcher> w;
+      {
+        std::lock_guard lock(watches_mu_);
+        std::erase(watches_, s);
+        w = std::move(s->watcher);
+      }
+      w.reset();
+    });
+  };
+  return resp;
+}
+
+void ResourceHandler::Tick() {
+  auto now = std::chrono::steady_clock::now();
+  std::vector<std::shared_ptr<WatchSession>> expired;
+  std::vector<std::pair<WatchCache*, std::shared_ptr<CacheWatcher>>> bookmark;
+  {
+    std::lock_guard lock(watches_mu_);
+    for (auto it = watches_.begin(); it != watches_.end();) {
+      auto& s = *it;
+      if (now >= s->deadline || s->stream->Closed() || !s->watcher || !s->watcher->live()) {
+        expired.push_back(s);
+        it = watches_.erase(it);
+        continue;
+      }
+      if (s->bookmarks && now >= s->next_bookmark) {
+        s->next_bookmark = now + std::chrono::seconds(options_.bookmark_interval_seconds);
+        bookmark.emplace_back(s->cache, s->watcher);
+      }
+      ++it;
+    }
+  }
+  for (auto& [cache, watcher] : bookmark) {
+    if (watcher) cache->Bookmark(watcher);
+  }
+  bookmark.clear();
+  for (auto& s : expired) {
+    std::shared_ptr<CacheWatcher> w;
+    {
+      std::lock_guard lock(watches_mu_);
+      w = std::move(s->watcher);
+    }
+    w.reset();
+    s->stream->Close();
+  }
+  FinalizeNamespaces();
+}
+
+// ---------------------------------------------------------------------------------------
+// Writes
+
+namespace {
+
+// Parses a request body as JSON or YAML (by Content-Type) into one object.
+Result<json::value> ParseBody(const HttpRequest& req, std::vector<std::string>* duplicates) {
+  std::string_view ct = req.Header("Content-Type");
+  if (req.body.empty()) return Err(BadRequest("the request body is empty"));
+  if (ct.starts_with("application/yaml") || ct.starts_with("application/apply-patch+yaml")) {
+    auto docs = ParseYamlDocuments(req.body);
+    if (!docs) return std::unexpected(docs.error());
+    if (docs->size() != 1) {
+      return Err(BadRequest("the request body must contain exactly one YAML document"));
+    }
+    return std::move((*docs)[0]);
+  }
+  auto parsed = ParseJson(req.body, kDefaultJsonMaxDepth, duplicates);
+  if (!parsed) return std::unexpected(parsed.error());
+  return std::move(*parsed);
+}
+
+}  // namespace
+
+Result<json::object> ResourceHandler::DecodeObject(Ctx& c, json::value body,
+                                                   const std::vector<std::string>& duplicates) {
+  if (!body.is_object()) {
+    return Err(BadRequest("Object '" + std::string("Kind") + "' is missing in the request body"));
+  }
+  json::object& obj = body.as_object();
+  std::string api_version = StringAt(&obj, "apiVersion");
+  std::string kind = StringAt(&obj, "kind");
+  // Status and scale subresources take the parent's kind (scale: autoscaling/v1 Scale).
+  std::string want_kind = c.info.subresource == "scale" ? "Scale" : c.r.kind();
+  std::string want_version = c.info.subresource == "scale" ? "autoscaling/v1" : c.r.group_version;
+  if (!api_version.empty() && api_version != want_version) {
+    return Err(BadRequest("the API version in the data (" + api_version +
+                          ") does not match the expected API version (" + want_version + ")"));
+  }
+  if (!kind.empty() && kind != want_kind) {
+    return Err(BadRequest("the kind in the data (" + kind + ") does not match the expected kind (" +
+                          want_kind + ")"));
+  }
+  obj["apiVersion"] = want_version;
+  obj["kind"] = want_kind;
+  if (c.info.subresource == "scale") return std::move(obj);
+
+  api::DecodeReport report;
+  api::DecodeAgainstSchema(body, *c.r.decl->schema, report);
+  std::string prefix = c.r.kind() + " in version \"" + c.r.version() + "\" cannot be handled as a " +
+                       c.r.kind() + ": ";
+  if (!report.type_errors.empty()) return Err(BadRequest(prefix + report.type_errors.front()));
+  std::vector<std::string> problems;
+  for (const auto& d : duplicates) problems.push_back("duplicate field \"" + d + "\"");
+  for (const auto& u : report.unknown_fields) problems.push_back("unknown field \"" + u + "\"");
+  if (!problems.empty()) {
+    if (c.validation == FieldValidation::kStrict) {
+      std::string msg = prefix + "strict decoding error: ";
+      for (size_t i = 0; i < problems.size(); ++i) msg += (i ? ", " : "") + problems[i];
+      return Err(BadRequest(msg));
+    }
+    if (c.validation == FieldValidation::kWarn) {
+      for (auto& p : problems) c.warnings.push_back(p);
+    }
+  }
+  return std::move(obj);
+}
+
+Status ResourceHandler::CheckNamespaceWritable(const std::string& ns) {
+  const ResourceInfo* nsr = catalogue_.Find("", "v1", "namespaces");
+  WatchCache* cache = nsr ? CacheFor(*nsr) : nullptr;
+  if (!cache) return Status::Ok();
+  auto current = store_.CurrentRevision();
+  if (current) cache->WaitUntilFresh(*current, kFreshnessTimeout);
+  CachedObjectPtr obj = cache->Get(ns, nullptr);
+  if (!obj) return NotFound(*nsr, ns);
+  const json::object* o = obj->object->if_object();
+  const json::object* meta = o ? MetaOf(*o) : nullptr;
+  if (meta && meta->contains("deletionTimestamp")) {
+    Status s(StatusCode::kForbidden, "unable to create new content in namespace " + ns +
+                                         " because it is being terminated");
+    s.SetDetails("", "namespaces", ns);
+    s.AddCause({"NamespaceTerminating", "namespace " + ns + " is being terminated", "metadata.namespace"});
+    return s;
+  }
+  return Status::Ok();
+}
+
+HttpResponse ResourceHandler::Create(Ctx& c) {
+  std::vector<std::string> duplicates;
+  auto body = ParseBody(c.req, &duplicates);
+  if (!body) return StatusResponse(body.error());
+  auto decoded = DecodeObject(c, std::move(*body), duplicates);
+  if (!decoded) return StatusResponse(decoded.error());
+  json::object obj = std::move(*decoded);
+  json::object* meta = MetaOf(obj);
+
+  if (c.r.namespaced()) {
+    std::string ns = StringAt(meta, "namespace");
+    if (ns.empty()) {
+      (*meta)["namespace"] = c.info.ns;
+    } else if (ns != c.info.ns) {
+      return StatusResponse(BadRequest("the namespace of the provided object does not match the "
+                                       "namespace sent on the request"));
+    }
+  } else {
+    meta->erase("namespace");
+  }
+  PrepareMetaForCreate(obj, c.r, std::chrono::system_clock::now());
+  meta = MetaOf(obj);
+  std::string name = StringAt(meta, "name");
+
+  if (c.r.strategy->HasStatusSubresource() && !c.r.strategy->KeepsStatusOnCreate()) {
+    obj.erase("status");
+  }
+  c.r.strategy->PrepareForCreate(obj);
+  json::value as_value(std::move(obj));
+  api::ApplySchemaDefaults(as_value, *c.r.decl->schema);
+  obj = std::move(as_value.as_object());
+  c.r.strategy->ApplyDefaults(obj);
+
+  std::vector<StatusCause> errors;
+  ValidateObjectMeta(obj, c.r, errors);
+  c.r.strategy->Validate(obj, nullptr, errors);
+  if (!errors.empty()) return StatusResponse(InvalidStatus(c.r, name, errors));
+
+  if (c.r.namespaced()) {
+    Status st = CheckNamespaceWritable(c.info.ns);
+    if (!st.ok()) return StatusResponse(st);
+  }
+
+  ServiceAllocator::Reservation reservation;
+  if (c.r.group().empty() && c.r.plural() == "services") {
+    auto res = services_->AllocateFor(obj, nullptr);
+    if (!res) {
+      Status err = res.error();
+      if (err.code() == StatusCode::kInvalid) return StatusResponse(InvalidStatus(c.r, name, err.causes()));
+      return StatusResponse(err);
+    }
+    reservation = std::move(*res);
+  }
+
+  if (c.dry_run) return ObjectResponse(201, json::value(std::move(obj)), c.out.format);
+
+  std::string key = CacheKey(c.r, c.info.ns, name);
+  auto rev = store_.Create(c.r.key_prefix + key, StoredForm(obj));
+  if (!rev) {
+    Status err = rev.error();
+    if (err.code() == StatusCode::kAlreadyExists) {
+      err = Status(StatusCode::kAlreadyExists, QualifiedResource(c.r) + " \"" + name + "\" already exists");
+      err.SetDetails(c.r.group(), c.r.plural(), name);
+    }
+    return StatusResponse(err);
+  }
+  reservation.Commit();
+  return ObjectResponse(201, SerializeWithRevision(std::move(obj), *rev), c.out.format);
+}
+
+Result<std::string> ResourceHandler::StoreUpdate(Ctx& c, json::object obj, const json::object& old,
+                                                 int64_t old_revision, bool* conflict) {
+  *conflict = false;
+  const std::string name = StringAt(MetaOf(old), "name");
+  PrepareMetaForUpdate(obj, old, c.r);
+  json::value as_value(std::move(obj));
+  api::ApplySchemaDefaults(as_value, *c.r.decl->schema);
+  obj = std::move(as_value.as_object());
+  c.r.strategy->ApplyDefaults(obj);
+  c.r.strategy->PrepareForUpdate(obj, old);
+
+  std::vector<StatusCause> errors;
+  ValidateObjectMeta(obj, c.r, errors);
+  c.r.strategy->Validate(obj, &old, errors);
+  if (!errors.empty()) return Err(InvalidStatus(c.r, name, errors));
+
+  ServiceAllocator::Reservation reservation;
+  if (c.r.group().empty() && c.r.plural() == "services") {
+    auto res = services_->AllocateFor(obj, &old);
+    if (!res) {
+      Status err = res.error();
+      if (err.code() == StatusCode::kInvalid) return Err(InvalidStatus(c.r, name, err.causes()));
+      return Err(err);
+    }
+    reservation = std::move(*res);
+  }
+
+  // Unchanged objects are not written again: the resourceVersion stays.
+  json::object old_cmp = old;
+  MetaOf(old_cmp)->erase("resourceVersion");
+  json::object new_cmp = obj;
+  MetaOf(new_cmp)->erase("resourceVersion");
+  if (old_cmp == new_cmp) return SerializeWithRevision(std::move(obj), old_revision);
+
+  std::string key = CacheKey(c.r, c.info.ns, name);
+  const json::object* meta = MetaOf(obj);
+  bool deleting = meta && meta->contains("deletionTimestamp");
+  bool no_finalizers = true;
+  if (meta) {
+    if (auto* f = meta->if_contains("finalizers"); f && f->is_array() && !f->as_array().empty()) {
+      no_finalizers = false;
+    }
+  }
+  if (c.dry_run) return SerializeWithRevision(std::move(obj), old_revision);
+  if (deleting && no_finalizers) {
+    // The last finalizer is gone: the object is deleted now.
+    auto del = store_.Delete(c.r.key_prefix + key, old_revision);
+    if (!del) {
+      if (del.error().code() == StatusCode::kConflict) *conflict = true;
+      return std::unexpected(del.error());
+    }
+    return SerializeWithRevision(std::move(obj), del->revision);
+  }
+  auto rev = store_.Update(c.r.key_prefix + key, StoredForm(obj), old_revision);
+  if (!rev) {
+    if (rev.error().code() == StatusCode::kConflict) *conflict = true;
+    if (rev.error().code() == StatusCode::kNotFound) return Err(NotFound(c.r, name));
+    return std::unexpected(rev.error());
+  }
+  reservation.Commit();
+  return SerializeWithRevision(std::move(obj), *rev);
+}
+
+namespace {
+
+// Applies a status-subresource write: only .status comes from `incoming`.
+json::object MergeForSubresource(const std::string& subresource, bool has_status_subresource,
+                                 json::object incoming, const json::object& old) {
+  if (subresource == "status") {
+    json::object out = old;
+    if (auto* st = incoming.if_contains("status")) {
+      out["status"] = *st;
+    } else {
+      out.erase("status");
+    }
+    // The client's resourceVersion precondition still applies.
+    std::string rv = StringAt(MetaOf(incoming), "resourceVersion");
+    if (!rv.empty()) (*MetaOf(out))["resourceVersion"] = rv;
+    return out;
+  }
+  if (has_status_subresource) {
+    if (auto* st = old.if_contains("status")) {
+      incoming["status"] = *st;
+    } else {
+      incoming.erase("status");
+    }
+  }
+  return incoming;
+}
+
+}  // namespace
+
+HttpResponse ResourceHandler::Update(Ctx& c) {
+  std::vector<std::string> duplicates;
+  auto body = ParseBody(c.req, &duplicates);
+  if (!body) return StatusResponse(body.error());
+  auto decoded = DecodeObject(c, std::move(*body), duplicates);
+  if (!decoded) return StatusResponse(decoded.error());
+  json::object incoming = std::move(*decoded);
+  json::object* meta = MetaOf(incoming);
+  std::string body_name = StringAt(meta, "name");
+  if (body_name.empty()) {
+    (*meta)["name"] = c.info.name;
+  } else if (body_name != c.info.name) {
+    return StatusResponse(BadRequest("the name of the object (" + body_name +
+                                     ") does not match the name on the URL (" + c.info.name + ")"));
+  }
+  if (c.r.namespaced()) {
+    std::string ns = StringAt(meta, "namespace");
+    if (!ns.empty() && ns != c.info.ns) {
+      return StatusResponse(BadRequest("the namespace of the provided object does not match the "
+                                       "namespace sent on the request"));
+    }
+    (*meta)["namespace"] = c.info.ns;
+  }
+  std::string key = CacheKey(c.r, c.info.ns, c.info.name);
+  for (int attempt = 0; attempt < kMaxUpdateRetries; ++attempt) {
+    int64_t rev = 0;
+    auto old = Load(c.r, key, &rev);
+    if (!old) {
+      if (old.error().code() == StatusCode::kNotFound) return StatusResponse(NotFound(c.r, c.info.name));
+      return StatusResponse(old.error());
+    }
+    if (c.info.subresource == "scale") {
+      json::object updated = *old;
+      int64_t replicas = 0;
+      if (auto* spec = incoming.if_contains("spec"); spec && spec->is_object()) {
+        if (auto* rep = spec->as_object().if_contains("replicas"); rep && rep->is_int64()) {
+          replicas = rep->as_int64();
+        }
+      }
+      std::string want_rv = StringAt(meta, "resourceVersion");
+      if (!want_rv.empty() && want_rv != std::to_string(rev)) {
+        return StatusResponse(ConflictModified(c.r, c.info.name));
+      }
+      json::value& spec = updated["spec"];
+      if (!spec.is_object()) spec = json::object();
+      spec.as_object()["replicas"] = replicas;
+      bool conflict = false;
+      auto result = StoreUpdate(c, std::move(updated), *old, rev, &conflict);
+      if (!result && conflict && want_rv.empty()) continue;
+      if (!result) return StatusResponse(conflict ? ConflictModified(c.r, c.info.name) : result.error());
+      json::value v = json::parse(*result);
+      return ObjectResponse(200, json::value(ScaleFor(c.r, v.as_object())), c.out.format);
+    }
+    std::string want_rv = StringAt(meta, "resourceVersion");
+    if (!want_rv.empty() && want_rv != std::to_string(rev)) {
+      return StatusResponse(ConflictModified(c.r, c.info.name));
+    }
+    json::object obj = MergeForSubresource(c.info.subresource, c.r.strategy->HasStatusSubresource(),
+                                           incoming, *old);
+    bool conflict = false;
+    auto result = StoreUpdate(c, std::move(obj), *old, rev, &conflict);
+    if (!result && conflict && want_rv.empty()) continue;
+    if (!result) return StatusResponse(conflict ? ConflictModified(c.r, c.info.name) : result.error());
+    return ObjectResponse(200, std::move(*result), c.out.format);
+  }
+  return StatusResponse(ConflictModified(c.r, c.info.name));
+}
+
+HttpResponse ResourceHandler::Patch(Ctx& c) {
+  std::string_view ct = c.req.Header("Content-Type");
+  enum { kJsonPatch, kMergePatch, kStrategic } type;
+  if (ct.starts_with("application/json-patch+json")) {
+    type = kJsonPatch;
+  } else if (ct.starts_with("application/merge-patch+json")) {
+    type = kMergePatch;
+  } else if (ct.starts_with("application/strategic-merge-patch+json")) {
+    type = kStrategic;
+  } else {
+    Status s(StatusCode::kUnsupportedMediaType,
+             "the body of the request was in an unknown format - accepted media types include: "
+             "application/json-patch+json, application/merge-patch+json, "
+             "application/strategic-merge-patch+json");
+    return StatusResponse(s);
+  }
+  std::vector<std::string> duplicates;
+  auto patch = ParseJson(c.req.body, kDefaultJsonMaxDepth, &duplicates);
+  if (!patch) return StatusResponse(patch.error());
+  std::string key = CacheKey(c.r, c.info.ns, c.info.name);
+  SchemaPatchMeta patch_meta(c.info.subresource == "scale" ? nullptr : c.r.decl->schema);
+  for (int attempt = 0; attempt < kMaxUpdateRetries; ++attempt) {
+    int64_t rev = 0;
+    auto old = Load(c.r, key, &rev);
+    if (!old) {
+      if (old.error().code() == StatusCode::kNotFound) return StatusResponse(NotFound(c.r, c.info.name));
+      return StatusResponse(old.error());
+    }
+    json::value current = c.info.subresource == "scale" ? json::value(ScaleFor(c.r, *old))
+                                                         : json::value(*old);
+    Result<json::value> patched = Err(StatusCode::kInternal, "unreachable");
+    switch (type) {
+      case kJsonPatch: patched = ApplyJsonPatch(current, *patch); break;
+      case kMergePatch: patched = ApplyMergePatch(current, *patch); break;
+      case kStrategic: patched = ApplyStrategicMergePatch(current, *patch, &patch_meta); break;
+    }
+    if (!patched) return StatusResponse(patched.error());
+    if (!patched->is_object()) return StatusResponse(BadRequest("the patched object is not a JSON object"));
+    std::string want_rv = StringAt(MetaOf(patched->as_object()), "resourceVersion");
+    if (!want_rv.empty() && want_rv != std::to_string(rev)) {
+      return StatusResponse(ConflictModified(c.r, c.info.name));
+    }
+    auto decoded = DecodeObject(c, std::move(*patched), duplicates);
+    if (!decoded) return StatusResponse(decoded.error());
+    json::object obj = std::move(*decoded);
+    if (StringAt(MetaOf(obj), "name") != c.info.name) {
+      return StatusResponse(BadRequest("metadata.name: Invalid value: the name of the object does not match the name on the URL"));
+    }
+    if (c.info.subresource == "scale") {
+      json::object updated = *old;
+      int64_t replicas = 0;
+      if (auto* spec = obj.if_contains("spec"); spec && spec->is_object()) {
+        if (auto* rep = spec->as_object().if_contains("replicas"); rep && rep->is_int64()) {
+          replicas = rep->as_int64();
+        }
+      }
+      json::value& spec = updated["spec"];
+      if (!spec.is_object()) spec = json::object();
+      spec.as_object()["replicas"] = replicas;
+      obj = std::move(updated);
+    } else {
+      obj = MergeForSubresource(c.info.subresource, c.r.strategy->HasStatusSubresource(),
+                                std::move(obj), *old);
+    }
+    bool conflict = false;
+    auto result = StoreUpdate(c, std::move(obj), *old, rev, &conflict);
+    if (!result && conflict) continue;  // re-read and re-apply the patch
+    if (!result) return StatusResponse(result.error());
+    if (c.info.subresource == "scale") {
+      json::value v = json::parse(*result);
+      return ObjectResponse(200, json::value(ScaleFor(c.r, v.as_object())), c.out.format);
+    }
+    return ObjectResponse(200, std::move(*result), c.out.format);
+  }
+  return StatusResponse(ConflictModified(c.r, c.info.name));
+}
+
+// ---------------------------------------------------------------------------------------
+// Deletes
+
+namespace {
+
+struct DeleteOptions {
+  std::optional<int64_t> grace_period;
+  std::string propagation;
+  std::string precondition_uid;
+  std::string precondition_rv;
+  bool dry_run = false;
+};
+
+Result<DeleteOptions> ParseDeleteOptions(const HttpRequest& req, const json::object* body) {
+  DeleteOptions o;
+  o.dry_run = IsDryRun(req);
+  if (auto g = req.Query("gracePeriodSeconds"); g && !g->empty()) {
+    bool ok = false;
+    int64_t v = ParseRevision(*g, &ok);
+    if (!ok) return Err(BadRequest("invalid gracePeriodSeconds: " + std::string(*g)));
+    o.grace_period = v;
+  }
+  if (auto p = req.Query("propagationPolicy"); p) o.propagation = std::string(*p);
+  if (body) {
+    if (auto* g = body->if_contains("gracePeriodSeconds"); g && g->is_int64()) o.grace_period = g->as_int64();
+    if (auto* p = body->if_contains("propagationPolicy"); p && p->is_string()) {
+      o.propagation = std::string(p->as_string());
+    }
+    if (auto* pre = body->if_contains("preconditions"); pre && pre->is_object()) {
+      o.precondition_uid = StringAt(&pre->as_object(), "uid");
+      o.precondition_rv = StringAt(&pre->as_object(), "resourceVersion");
+    }
+    if (auto* d = body->if_contains("dryRun"); d && d->is_array()) {
+      for (auto& x : d->as_array()) {
+        if (x.is_string() && x.as_string() == "All") o.dry_run = true;
+      }
+    }
+  }
+  if (!o.propagation.empty() && o.propagation != "Orphan" && o.propagation != "Background" &&
+      o.propagation != "Foreground") {
+    return Err(Status(StatusCode::kInvalid,
+                      "propagationPolicy: Unsupported value: \"" + o.propagation +
+                          "\": supported values: \"Foreground\", \"Background\", \"Orphan\""));
+  }
+  return o;
+}
+
+bool HasFinalizers(const json::object& obj) {
+  const json::object* meta = MetaOf(obj);
+  if (!meta) return false;
+  auto* f = meta->if_contains("finalizers");
+  return f && f->is_array() && !f->as_array().empty();
+}
+
+}  // namespace
+
+Result<std::string> ResourceHandler::DeleteOne(Ctx& c, const std::string& name,
+                                               const json::object* body) {
+  auto opts = ParseDeleteOptions(c.req, body);
+  if (!opts) return std::unexpected(opts.error());
+  std::string ns = c.r.namespaced() ? c.info.ns : std::string();
+  std::string key = CacheKey(c.r, ns, name);
+  for (int attempt = 0; attempt < kMaxUpdateRetries; ++attempt) {
+    int64_t rev = 0;
+    auto old = Load(c.r, key, &rev);
+    if (!old) {
+      if (old.error().code() == StatusCode::kNotFound) return Err(NotFound(c.r, name));
+      return std::unexpected(old.error());
+    }
+    const json::object* meta = MetaOf(*old);
+    if (!opts->precondition_uid.empty() && opts->precondition_uid != StringAt(meta, "uid")) {
+      Status s(StatusCode::kConflict,
+               "Operation cannot be fulfilled on " + QualifiedResource(c.r) + " \"" + name +
+                   "\": Precondition failed: UID in precondition: " + opts->precondition_uid +
+                   ", UID in object meta: " + StringAt(meta, "uid"));
+      s.SetDetails(c.r.group(), c.r.plural(), name);
+      return Err(s);
+    }
+    if (!opts->precondition_rv.empty() && opts->precondition_rv != std::to_string(rev)) {
+      Status s(StatusCode::kConflict,
+               "Operation cannot be fulfilled on " + QualifiedResource(c.r) + " \"" + name +
+                   "\": Precondition failed: ResourceVersion in precondition: " +
+                   opts->precondition_rv + ", ResourceVersion in object meta: " + std::to_string(rev));
+      s.SetDetails(c.r.group(), c.r.plural(), name);
+      return Err(s);
+    }
+    bool is_namespace = c.r.group().empty() && c.r.plural() == "namespaces";
+    bool graceful = HasFinalizers(*old) || is_namespace;
+    if (graceful) {
+      // Mark for deletion; the finalizers' owners (or the namespace finalizer) finish it.
+      if (meta && meta->contains("deletionTimestamp")) return SerializeWithRevision(*old, rev);
+      json::object marked = *old;
+      json::object* m = MetaOf(marked);
+      (*m)["deletionTimestamp"] = FormatRfc3339(std::chrono::system_clock::now());
+      (*m)["deletionGracePeriodSeconds"] = opts->grace_period.value_or(0);
+      if (is_namespace) {
+        json::value& st = marked["status"];
+        if (!st.is_object()) st = json::object();
+        st.as_object()["phase"] = "Terminating";
+      }
+      if (opts->dry_run) return SerializeWithRevision(std::move(marked), rev);
+      auto r2 = store_.Update(c.r.key_prefix + key, StoredForm(marked), rev);
+      if (!r2) {
+        if (r2.error().code() == StatusCode::kConflict) continue;
+        return std::unexpected(r2.error());
+      }
+      return SerializeWithRevision(std::move(marked), *r2);
+    }
+    if (opts->dry_run) return SerializeWithRevision(*old, rev);
+    auto del = store_.Delete(c.r.key_prefix + key, rev);
+    if (!del) {
+      if (del.error().code() == StatusCode::kConflict) continue;
+      if (del.error().code() == StatusCode::kNotFound) return Err(NotFound(c.r, name));
+      return std::unexpected(del.error());
+    }
+    if (c.r.group().empty() && c.r.plural() == "services") services_->Release(*old);
+    return SerializeWithRevision(*old, rev);
+  }
+  return Err(ConflictModified(c.r, name));
+}
+
+HttpResponse ResourceHandler::Delete(Ctx& c) {
+  std::optional<json::value> body;
+  if (!c.req.body.empty()) {
+    auto parsed = ParseJson(c.req.body, kDefaultJsonMaxDepth);
+    if (!parsed) return StatusResponse(parsed.error());
+    if (!parsed->is_object()) return StatusResponse(BadRequest("DeleteOptions must be a JSON object"));
+    body = std::move(*parsed);
+  }
+  auto result = DeleteOne(c, c.info.name, body ? &body->as_object() : nullptr);
+  if (!result) return StatusResponse(result.error());
+  return ObjectResponse(200, std::move(*result), c.out.format);
+}
+
+HttpResponse ResourceHandler::DeleteCollection(Ctx& c) {
+  WatchCache* cache = CacheFor(c.r);
+  if (!cache) return StatusResponse(Status(StatusCode::kMethodNotAllowed, "deletecollection is not supported"));
+  auto filter = MakeFilter(c);
+  if (!filter) return StatusResponse(filter.error());
+  std::optional<json::value> body;
+  if (!c.req.body.empty()) {
+    auto parsed = ParseJson(c.req.body, kDefaultJsonMaxDepth);
+    if (!parsed) return StatusResponse(parsed.error());
+    if (parsed->is_object()) body = std::move(*parsed);
+  }
+  auto current = store_.CurrentRevision();
+  if (current) cache->WaitUntilFresh(*current, kFreshnessTimeout);
+  int64_t revision = 0;
+  bool more = false;
+  auto items = cache->List(*filter, "", 0, &revision, &more);
+  std::string out = "{\"kind\":\"" + c.r.list_kind + "\",\"apiVersion\":\"" + c.r.group_version +
+                    "\",\"metadata\":{},\"items\":[";
+  bool first = true;
+  for (const auto& item : items) {
+    auto result = DeleteOne(c, item->name, body ? &body->as_object() : nullptr);
+    if (!result) {
+      if (result.error().code() == StatusCode::kNotFound) continue;
+      return StatusResponse(result.error());
+    }
+    if (!first) out += ',';
+    first = false;
+    out += *result;
+  }
+  out += "]}";
+  return ObjectResponse(200, std::move(out), c.out.format);
+}
+
+// ---------------------------------------------------------------------------------------
+// Namespaces
+
+Status ResourceHandler::EnsureNamespace(const std::string& name) {
+  const ResourceInfo* nsr = catalogue_.Find("", "v1", "namespaces");
+  if (!nsr) return Status(StatusCode::kInternal, "namespaces are not in the catalogue");
+  auto existing = store_.Get(nsr->key_prefix + name);
+  if (existing) return Status::Ok();
+  if (existing.error().code() != StatusCode::kNotFound) return existing.error();
+  json::object obj{{"apiVersion", "v1"},
+                   {"kind", "Namespace"},
+                   {"metadata", json::object{{"name", name},
+                                             {"labels", json::object{{"kubernetes.io/metadata.name", name}}}}}};
+  PrepareMetaForCreate(obj, *nsr, std::chrono::system_clock::now());
+  nsr->strategy->PrepareForCreate(obj);
+  json::value v(std::move(obj));
+  api::ApplySchemaDefaults(v, *nsr->decl->schema);
+  nsr->strategy->ApplyDefaults(v.as_object());
+  auto rev = store_.Create(nsr->key_prefix + name, StoredForm(std::move(v.as_object())));
+  if (!rev && rev.error().code() != StatusCode::kAlreadyExists) return rev.error();
+  return Status::Ok();
+}
+
+void ResourceHandler::FinalizeNamespaces() {
+  const ResourceInfo* nsr = catalogue_.Find("", "v1", "namespaces");
+  WatchCache* ns_cache = nsr ? CacheFor(*nsr) : nullptr;
+  if (!ns_cache) return;
+  int64_t revision = 0;
+  bool more = false;
+  for (const auto& ns : ns_cache->List(ObjectFilter{}, "", 0, &revision, &more)) {
+    const json::object* o = ns->object->if_object();
+    const json::object* meta = o ? MetaOf(*o) : nullptr;
+    if (!meta || !meta->contains("deletionTimestamp")) continue;
+    // Delete everything in the namespace; finish once nothing is left.
+    bool empty = true;
+    for (auto& [r, cache] : caches_) {
+      if (!r->namespaced()) continue;
+      ObjectFilter f;
+      f.ns = ns->name;
+      for (const auto& item : cache->List(f, "", 0, nullptr, nullptr)) {
+        empty = false;
+        const json::object* io = item->object->if_object();
+        const json::object* im = io ? MetaOf(*io) : nullptr;
+        if (im && im->contains("deletionTimestamp")) continue;
+        HttpRequest req;
+        RequestInfo info;
+        info.ns = ns->name;
+        info.name = item->name;
+        info.resource = r->plural();
+        Ctx c{req, info, *r, Negotiated{}, false, FieldValidation::kIgnore, {}};
+        (void)DeleteOne(c, item->name, nullptr);
+      }
+    }
+    if (!empty) continue;
+    int64_t rev = 0;
+    auto current = Load(*nsr, ns->name, &rev);
+    if (!current) continue;
+    json::object updated = *current;
+    if (auto* spec = updated.if_contains("spec"); spec && spec->is_object()) {
+      spec->as_object().erase("finalizers");
+    }
+    if (HasFinalizers(updated)) {
+      (void)store_.Update(nsr->key_prefix + ns->name, StoredForm(updated), rev);
+      continue;
+    }
+    (void)store_.Delete(nsr->key_prefix + ns->name, rev);
+  }
+}
+
+}  // namespace skiff

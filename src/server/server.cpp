@@ -1,0 +1,125 @@
+#include "server/server.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+
+#include "api/catalogue.h"
+#include "apiserver/api_server.h"
+#include "apiserver/authn.h"
+#include "apiserver/authz.h"
+#include "apiserver/https_server.h"
+#include "apiserver/pki.h"
+#include "base/log.h"
+#include "storage/sqlite/sqlite_store.h"
+
+namespace skiff {
+
+namespace {
+
+std::mutex g_stop_mu;
+std::condition_variable g_stop_cv;
+bool g_stop_requested = false;
+
+Result<std::pair<int, int>> ParsePortRange(const std::string& range) {
+  auto dash = range.find('-');
+  if (dash == std::string::npos) return Err(StatusCode::kInvalid, "--service-node-port-range must look like 30000-32767");
+  try {
+    int lo = std::stoi(range.substr(0, dash));
+    int hi = std::stoi(range.substr(dash + 1));
+    if (lo <= 0 || hi > 65535 || lo > hi) throw std::out_of_range("range");
+    return std::make_pair(lo, hi);
+  } catch (...) {
+    return Err(StatusCode::kInvalid, "--service-node-port-range is not a valid port range: " + range);
+  }
+}
+
+}  // namespace
+
+void RequestServerStop() {
+  {
+    std::lock_guard lock(g_stop_mu);
+    g_stop_requested = true;
+  }
+  g_stop_cv.notify_all();
+}
+
+Status RunServer(const ServerOptions& opts) {
+  auto started = std::chrono::steady_clock::now();
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(fs::path(opts.data_dir) / "db", ec);
+  if (ec) return Status(StatusCode::kInternal, "cannot create data dir " + opts.data_dir + ": " + ec.message());
+
+  auto ports = ParsePortRange(opts.service_node_port_range);
+  if (!ports) return ports.error();
+
+  auto catalogue = api::Catalogue::LoadBuiltin();
+  if (!catalogue) return catalogue.error();
+
+  auto store = SqliteStore::Open((fs::path(opts.data_dir) / "db" / "state.db").string());
+  if (!store) return store.error();
+
+  ClusterPkiOptions pki_opts;
+  pki_opts.service_cidr = opts.service_cluster_ip_range;
+  pki_opts.extra_sans = opts.tls_sans;
+  auto pki = EnsureClusterPki(fs::path(opts.data_dir) / "tls", pki_opts);
+  if (!pki) return pki.error();
+
+  std::vector<std::unique_ptr<Authenticator>> authenticators;
+  authenticators.push_back(std::make_unique<ClientCertAuthenticator>());
+  if (!opts.token_auth_file.empty()) {
+    auto tokens = StaticTokenAuthenticator::FromFile(opts.token_auth_file);
+    if (!tokens) return tokens.error();
+    authenticators.push_back(std::move(*tokens));
+  }
+  UnionAuthenticator authenticator(std::move(authenticators));
+  AllowAllAuthorizer authorizer;
+
+  std::string advertise = opts.advertise_address.empty() ? "127.0.0.1" : opts.advertise_address;
+  ApiServerOptions api_opts;
+  api_opts.service_cluster_ip_range = opts.service_cluster_ip_range;
+  api_opts.service_node_port_min = ports->first;
+  api_opts.service_node_port_max = ports->second;
+  api_opts.advertise_address = advertise + ":" + std::to_string(opts.secure_port);
+  ApiServer api(api_opts, **catalogue, **store, authenticator, authorizer);
+  Status st = api.Start();
+  if (!st.ok()) return st;
+
+  HttpsServerOptions http_opts;
+  http_opts.bind_address = opts.bind_address;
+  http_opts.port = static_cast<uint16_t>(opts.secure_port);
+  http_opts.cert_pem = pki->serving.cert_pem;
+  http_opts.key_pem = pki->serving.key_pem;
+  http_opts.client_ca_pem = pki->ca.cert_pem;
+  http_opts.worker_threads = opts.worker_threads;
+  auto http = HttpsServer::Start(http_opts, [&api](HttpRequest&& req) { return api.Handle(std::move(req)); });
+  if (!http) return http.error();
+  int port = (*http)->port();
+
+  std::string kubeconfig = opts.write_kubeconfig.empty()
+                               ? (fs::path(opts.data_dir) / "admin.kubeconfig").string()
+                               : opts.write_kubeconfig;
+  std::string host = opts.bind_address == "0.0.0.0" || opts.bind_address == "::" ? "127.0.0.1"
+                                                                                : opts.bind_address;
+  st = WriteKubeconfig(kubeconfig, "https://" + host + ":" + std::to_string(port), pki->ca.cert_pem,
+                       pki->admin.cert_pem, pki->admin.key_pem);
+  if (!st.ok()) return st;
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  log::Info("server", "ready port=" + std::to_string(port) + " kubeconfig=" + kubeconfig +
+                          " startup_ms=" + std::to_string(ms.count()));
+
+  {
+    std::unique_lock lock(g_stop_mu);
+    g_stop_cv.wait(lock, [] { return g_stop_requested; });
+  }
+  log::Info("server", "shutting down");
+  (*http)->Stop();
+  api.Stop();
+  return Status::Ok();
+}
+
+}  // namespace skiff
