@@ -85,6 +85,10 @@ Status ApiServer::Start() {
   return Status::Ok();
 }
 
+Status ApiServer::PublishEndpoint(const std::string& host, int port) {
+  return resources_->PublishKubernetesService(host, port);
+}
+
 void ApiServer::Stop() {
   {
     std::lock_guard lock(mu_);

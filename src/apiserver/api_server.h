@@ -38,6 +38,8 @@ struct ApiServerOptions {
   std::string advertise_address = "127.0.0.1:6443";
   // Longest a watch stays open without a client timeout (Kubernetes: 30-60 minutes).
   int max_watch_seconds = 1800;
+  // The cluster CA certificate (PEM), published in every namespace as kube-root-ca.crt.
+  std::string cluster_ca_pem;
   // Interval of BOOKMARK events for watchers that asked for them.
   int bookmark_interval_seconds = 60;
 };
@@ -53,6 +55,9 @@ class ApiServer {
   // Loads the watch caches, creates the built-in namespaces if missing and starts the
   // background work (watch bookmarks and timeouts, namespace finalization).
   Status Start();
+  // Publishes where the API is served: the `kubernetes` Service and its Endpoints.
+  Status PublishEndpoint(const std::string& host, int port);
+
   // Stops background work and ends every watch. Idempotent.
   void Stop();
 

@@ -189,6 +189,10 @@ void AppendHeaderValue(std::string& out, std::string_view value) {
   }
 }
 
+// A status code that cannot go on the wire is a handler bug; answer 500 rather than
+// something a client would misread.
+int WireStatus(int status) { return status >= 100 && status <= 999 ? status : 500; }
+
 void AppendSize(std::string& out, size_t n, int base) {
   std::array<char, 24> buf{};
   auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), n, base);
@@ -200,9 +204,10 @@ void AppendSize(std::string& out, size_t n, int base) {
 void AppendHead(std::string& out, const HttpResponse& response, bool keep_alive, bool chunked,
                 std::optional<size_t> content_length) {
   out += "HTTP/1.1 ";
-  AppendSize(out, static_cast<size_t>(std::clamp(response.status, 100, 999)), 10);
+  const int code = WireStatus(response.status);
+  AppendSize(out, static_cast<size_t>(code), 10);
   out += ' ';
-  http::status status = http::int_to_status(static_cast<unsigned>(response.status));
+  http::status status = http::int_to_status(static_cast<unsigned>(code));
   if (status != http::status::unknown) {
     beast::string_view reason = http::obsolete_reason(status);
     out.append(reason.data(), reason.size());
@@ -474,6 +479,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
     asio::post(executor_, [self = shared_from_this()] { self->CloseSocket(); });
   }
 
+  // Closes the socket and ends every pending operation. On the strand only.
+  void CloseSocket() {
+    if (closed_) return;
+    closed_ = true;
+    ErrorCode ec;
+    ssl_.lowest_layer().shutdown(tcp::socket::shutdown_both, ec);
+    ssl_.lowest_layer().close(ec);
+    watchdog_.cancel();
+    wake_.cancel();
+  }
+
  private:
   enum class Next { kKeepAlive, kClose, kAbort };
 
@@ -494,16 +510,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (deadline < watchdog_.expiry()) watchdog_.cancel();
   }
   void SetTimeout(std::chrono::milliseconds timeout) { SetDeadline(SteadyClock::now() + timeout); }
-
-  void CloseSocket() {
-    if (closed_) return;
-    closed_ = true;
-    ErrorCode ec;
-    ssl_.lowest_layer().shutdown(tcp::socket::shutdown_both, ec);
-    ssl_.lowest_layer().close(ec);
-    watchdog_.cancel();
-    wake_.cancel();
-  }
 
   ServerCore& server_;
   const HttpsServerOptions& options_;
@@ -666,8 +672,6 @@ asio::awaitable<void> Connection::Run(std::shared_ptr<Connection> self) {
       co_await ssl_.async_shutdown(asio::redirect_error(asio::use_awaitable, ec));
     }
   }
-  CloseSocket();
-  server_.Unregister(this);
 }
 
 // `self` keeps the connection alive while the coroutine runs.
@@ -769,13 +773,16 @@ asio::awaitable<Connection::Next> Connection::Reject(ErrorCode ec) {
 }
 
 asio::awaitable<void> Connection::Linger() {
+  // The answer is out; half-close so the client sees the end of it, then drain what it
+  // still sends (raw TCP: it is discarded anyway) until it closes too or time is up.
   ErrorCode ec;
+  ssl_.lowest_layer().shutdown(tcp::socket::shutdown_send, ec);
   SetTimeout(std::chrono::duration_cast<std::chrono::milliseconds>(kLingerTime));
-  std::array<char, 16 * 1024> sink{};
+  std::vector<char> sink(16 * 1024);
   size_t total = 0;
   while (!closed_ && total < kLingerMaxBytes) {
-    size_t n = co_await ssl_.async_read_some(asio::buffer(sink),
-                                             asio::redirect_error(asio::use_awaitable, ec));
+    size_t n = co_await ssl_.next_layer().async_read_some(
+        asio::buffer(sink), asio::redirect_error(asio::use_awaitable, ec));
     if (ec) break;
     total += n;
   }
@@ -783,7 +790,7 @@ asio::awaitable<void> Connection::Linger() {
 
 asio::awaitable<Connection::Next> Connection::WriteResponse(const HttpResponse& response,
                                                             bool keep_alive, bool head_request) {
-  const int status = response.status;
+  const int status = WireStatus(response.status);
   const bool bodyless_status = (status >= 100 && status < 200) || status == 204 || status == 304;
   const bool send_body = !head_request && !bodyless_status;
   std::string head;
@@ -1010,14 +1017,20 @@ asio::awaitable<void> ServerCore::AcceptLoop() {
     auto connection =
         std::make_shared<Connection>(*this, std::move(socket), std::move(remote_address));
     if (!Register(connection)) co_return;
-    asio::co_spawn(connection->executor(), connection->Run(connection), [](std::exception_ptr e) {
-      if (!e) return;
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& ex) {
-        log::Error("https", std::string("connection failed error=") + ex.what());
-      }
-    });
+    asio::co_spawn(connection->executor(), connection->Run(connection),
+                   [this, connection](std::exception_ptr e) {
+                     // On the connection's strand, however Run ended.
+                     connection->CloseSocket();
+                     Unregister(connection.get());
+                     if (!e) return;
+                     try {
+                       std::rethrow_exception(e);
+                     } catch (const std::exception& ex) {
+                       log::Error("https", std::string("connection failed error=") + ex.what());
+                     } catch (...) {
+                       log::Error("https", "connection failed");
+                     }
+                   });
   }
 }
 

@@ -1,5 +1,7 @@
 #include "apiserver/object_meta.h"
 
+#include <algorithm>
+
 #include <boost/json.hpp>
 
 #include "api/catalogue.h"
@@ -189,6 +191,37 @@ void ValidateObjectMeta(const json::object& obj, const api::ResourceInfo& r,
                         "metadata.ownerReferences"});
     }
   }
+}
+
+void ValidateObjectMetaUpdate(const json::object& obj, const json::object& old,
+                              std::vector<StatusCause>& errors) {
+  auto finalizers = [](const json::object& o) {
+    std::vector<std::string> out;
+    if (auto* m = o.if_contains("metadata"); m && m->is_object()) {
+      if (auto* f = m->as_object().if_contains("finalizers"); f && f->is_array()) {
+        for (const auto& v : f->as_array()) {
+          if (v.is_string()) out.emplace_back(v.as_string());
+        }
+      }
+    }
+    return out;
+  };
+  const json::object* om = nullptr;
+  if (auto* m = old.if_contains("metadata"); m && m->is_object()) om = &m->as_object();
+  if (!om || !om->contains("deletionTimestamp")) return;
+  std::vector<std::string> before = finalizers(old);
+  std::vector<std::string> added;
+  for (const auto& f : finalizers(obj)) {
+    if (std::find(before.begin(), before.end(), f) == before.end()) added.push_back(f);
+  }
+  if (added.empty()) return;
+  std::string list = "[]string{";
+  for (size_t i = 0; i < added.size(); ++i) list += (i ? ", " : "") + Quote(added[i]);
+  list += "}";
+  errors.push_back({"FieldValueForbidden",
+                    "Forbidden: no new finalizers can be added if the object is being deleted, "
+                    "found new finalizers " + list,
+                    "metadata.finalizers"});
 }
 
 }  // namespace skiff

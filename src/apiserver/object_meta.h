@@ -33,6 +33,11 @@ void PrepareMetaForUpdate(boost::json::object& obj, const boost::json::object& o
 void ValidateObjectMeta(const boost::json::object& obj, const api::ResourceInfo& r,
                         std::vector<StatusCause>& errors);
 
+// Appends failures of rules that compare an update with the stored object (no new
+// finalizers once deletion started).
+void ValidateObjectMetaUpdate(const boost::json::object& obj, const boost::json::object& old,
+                              std::vector<StatusCause>& errors);
+
 // The name-format rule of a resource: "subdomain", "label" or "dns1035".
 std::string NameRuleFor(const api::ResourceInfo& r);
 

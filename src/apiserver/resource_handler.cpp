@@ -508,6 +508,7 @@ HttpResponse ResourceHandler::List(Ctx& c) {
   std::vector<CachedObjectPtr> items;
   int64_t revision = 0;
   bool more = false;
+  int64_t remaining = -1;
   int64_t from_store_rev = 0;
   std::string start_after;
   if (!cont.empty()) {
@@ -568,11 +569,12 @@ HttpResponse ResourceHandler::List(Ctx& c) {
     }
     revision = from_store_rev;
   } else {
-    items = cache->List(*filter, "", limit, &revision, &more);
+    items = cache->List(*filter, "", limit, &revision, &more, &remaining);
   }
 
   std::string continue_token;
   if (more && !items.empty()) continue_token = EncodeContinue(revision, items.back()->key);
+  if (!more) remaining = -1;
 
   if (c.out.format == OutputFormat::kTable) {
     return ObjectResponse(200, json::value(BuildTable(c.r, items, c.req, revision, continue_token)),
@@ -591,6 +593,7 @@ HttpResponse ResourceHandler::List(Ctx& c) {
   body += "\"";
   if (!continue_token.empty()) {
     body += ",\"continue\":\"" + continue_token + "\"";
+    if (remaining > 0) body += ",\"remainingItemCount\":" + std::to_string(remaining);
   }
   body += "},\"items\":[";
   for (size_t i = 0; i < items.size(); ++i) {
@@ -822,6 +825,7 @@ void ResourceHandler::Tick() {
     s->stream->Close();
   }
   FinalizeNamespaces();
+  PopulateNamespaces();
 }
 
 // ---------------------------------------------------------------------------------------
@@ -833,6 +837,11 @@ namespace {
 Result<json::value> ParseBody(const HttpRequest& req, std::vector<std::string>* duplicates) {
   std::string_view ct = req.Header("Content-Type");
   if (req.body.empty()) return Err(BadRequest("the request body is empty"));
+  if (ct.starts_with("application/vnd.kubernetes.protobuf")) {
+    return Err(Status(StatusCode::kUnsupportedMediaType,
+                      "the body of the request was in an unknown format - accepted media types "
+                      "include: application/json, application/yaml"));
+  }
   if (ct.starts_with("application/yaml") || ct.starts_with("application/apply-patch+yaml")) {
     auto docs = ParseYamlDocuments(req.body);
     if (!docs) return std::unexpected(docs.error());
@@ -995,6 +1004,7 @@ Result<std::string> ResourceHandler::StoreUpdate(Ctx& c, json::object obj, const
 
   std::vector<StatusCause> errors;
   ValidateObjectMeta(obj, c.r, errors);
+  ValidateObjectMetaUpdate(obj, old, errors);
   c.r.strategy->Validate(obj, &old, errors);
   if (!errors.empty()) return Err(InvalidStatus(c.r, name, errors));
 
@@ -1409,6 +1419,120 @@ Status ResourceHandler::EnsureNamespace(const std::string& name) {
   return Status::Ok();
 }
 
+Status ResourceHandler::PublishKubernetesService(const std::string& host, int port) {
+  const ResourceInfo* svc = catalogue_.Find("", "v1", "services");
+  const ResourceInfo* eps = catalogue_.Find("", "v1", "endpoints");
+  if (!svc || !eps) return Status(StatusCode::kInternal, "services/endpoints are not in the catalogue");
+  auto send = [this](const std::string& method, const std::string& path, const json::object& body) {
+    return InternalRequest(method, path, body);
+  };
+  json::object labels{{"component", "apiserver"}, {"provider", "kubernetes"}};
+  json::object service{
+      {"apiVersion", "v1"},
+      {"kind", "Service"},
+      {"metadata", json::object{{"name", "kubernetes"}, {"namespace", "default"}, {"labels", labels}}},
+      {"spec", json::object{{"clusterIP", services_->FirstAddress()},
+                            {"type", "ClusterIP"},
+                            {"sessionAffinity", "None"},
+                            {"ports", json::array{json::object{{"name", "https"},
+                                                               {"port", 443},
+                                                               {"protocol", "TCP"},
+                                                               {"targetPort", port}}}}}}};
+  HttpResponse r = send("POST", "/api/v1/namespaces/default/services", service);
+  if (r.status != 201 && r.status != 409) {
+    return Status(StatusCode::kInternal, "cannot create the kubernetes Service: " + r.body);
+  }
+  json::object endpoints{
+      {"apiVersion", "v1"},
+      {"kind", "Endpoints"},
+      {"metadata", json::object{{"name", "kubernetes"}, {"namespace", "default"}, {"labels", labels}}},
+      {"subsets", json::array{json::object{
+                      {"addresses", json::array{json::object{{"ip", host}}}},
+                      {"ports", json::array{json::object{{"name", "https"}, {"port", port}, {"protocol", "TCP"}}}}}}}};
+  r = send("POST", "/api/v1/namespaces/default/endpoints", endpoints);
+  if (r.status == 409) r = send("PUT", "/api/v1/namespaces/default/endpoints/kubernetes", endpoints);
+  if (r.status != 200 && r.status != 201) {
+    return Status(StatusCode::kInternal, "cannot publish the kubernetes Endpoints: " + r.body);
+  }
+  return Status::Ok();
+}
+
+HttpResponse ResourceHandler::InternalRequest(const std::string& method, const std::string& path,
+                                              const json::object& body) {
+  HttpRequest req;
+  req.method = method;
+  req.path = path;
+  req.headers.emplace("Content-Type", "application/json");
+  req.body = json::serialize(body);
+  RequestInfo info = ParseRequestInfo(method, path, false);
+  return Handle(req, info);
+}
+
+void ResourceHandler::PopulateNamespaces() {
+  const ResourceInfo* nsr = catalogue_.Find("", "v1", "namespaces");
+  const ResourceInfo* sar = catalogue_.Find("", "v1", "serviceaccounts");
+  const ResourceInfo* cmr = catalogue_.Find("", "v1", "configmaps");
+  WatchCache* ns_cache = nsr ? CacheFor(*nsr) : nullptr;
+  WatchCache* sa_cache = sar ? CacheFor(*sar) : nullptr;
+  WatchCache* cm_cache = cmr ? CacheFor(*cmr) : nullptr;
+  if (!ns_cache || !sa_cache || !cm_cache) return;
+  for (const auto& ns : ns_cache->List(ObjectFilter{}, "", 0, nullptr, nullptr)) {
+    const json::object* o = ns->object->if_object();
+    const json::object* meta = o ? MetaOf(*o) : nullptr;
+    if (!meta || meta->contains("deletionTimestamp")) continue;
+    // Every namespace has a `default` ServiceAccount, as the ServiceAccount controller ensures.
+    if (!sa_cache->Get(ns->name + "/default", nullptr)) {
+      json::object sa{{"apiVersion", "v1"},
+                      {"kind", "ServiceAccount"},
+                      {"metadata", json::object{{"name", "default"}, {"namespace", ns->name}}}};
+      (void)InternalRequest("POST", "/api/v1/namespaces/" + ns->name + "/serviceaccounts", sa);
+    }
+    // ... and the cluster CA bundle, as the root CA publisher ensures.
+    if (!options_.cluster_ca_pem.empty() && !cm_cache->Get(ns->name + "/kube-root-ca.crt", nullptr)) {
+      json::object cm{
+          {"apiVersion", "v1"},
+          {"kind", "ConfigMap"},
+          {"metadata",
+           json::object{{"name", "kube-root-ca.crt"},
+                        {"namespace", ns->name},
+                        {"annotations",
+                         json::object{{"kubernetes.io/description",
+                                       "Contains a CA bundle that can be used to verify the "
+                                       "kube-apiserver when using internal endpoints such as the "
+                                       "internal service IP or kubernetes.default.svc. No other usage "
+                                       "is guaranteed across distributions of Kubernetes clusters."}}}}},
+          {"data", json::object{{"ca.crt", options_.cluster_ca_pem}}}};
+      (void)InternalRequest("POST", "/api/v1/namespaces/" + ns->name + "/configmaps", cm);
+    }
+  }
+}
+
+namespace {
+
+json::object NamespaceCondition(const std::string& type, bool status, const std::string& reason,
+                                const std::string& message) {
+  return json::object{{"type", type},
+                      {"status", status ? "True" : "False"},
+                      {"lastTransitionTime", FormatRfc3339(std::chrono::system_clock::now())},
+                      {"reason", reason},
+                      {"message", message}};
+}
+
+// Conditions equal but for their transition times.
+bool SameConditions(const json::value* a, const json::array& b) {
+  if (!a || !a->is_array() || a->as_array().size() != b.size()) return false;
+  for (size_t i = 0; i < b.size(); ++i) {
+    json::object x = a->as_array()[i].is_object() ? a->as_array()[i].as_object() : json::object();
+    json::object y = b[i].as_object();
+    x.erase("lastTransitionTime");
+    y.erase("lastTransitionTime");
+    if (x != y) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 void ResourceHandler::FinalizeNamespaces() {
   const ResourceInfo* nsr = catalogue_.Find("", "v1", "namespaces");
   WatchCache* ns_cache = nsr ? CacheFor(*nsr) : nullptr;
@@ -1420,15 +1544,23 @@ void ResourceHandler::FinalizeNamespaces() {
     const json::object* meta = o ? MetaOf(*o) : nullptr;
     if (!meta || !meta->contains("deletionTimestamp")) continue;
     // Delete everything in the namespace; finish once nothing is left.
-    bool empty = true;
+    std::map<std::string, int> remaining_by_resource;
+    std::map<std::string, int> remaining_by_finalizer;
     for (auto& [r, cache] : caches_) {
       if (!r->namespaced()) continue;
       ObjectFilter f;
       f.ns = ns->name;
       for (const auto& item : cache->List(f, "", 0, nullptr, nullptr)) {
-        empty = false;
+        remaining_by_resource[QualifiedResource(*r)]++;
         const json::object* io = item->object->if_object();
         const json::object* im = io ? MetaOf(*io) : nullptr;
+        if (im) {
+          if (auto* fin = im->if_contains("finalizers"); fin && fin->is_array()) {
+            for (const auto& fv : fin->as_array()) {
+              if (fv.is_string()) remaining_by_finalizer[std::string(fv.as_string())]++;
+            }
+          }
+        }
         if (im && im->contains("deletionTimestamp")) continue;
         HttpRequest req;
         RequestInfo info;
@@ -1439,11 +1571,46 @@ void ResourceHandler::FinalizeNamespaces() {
         (void)DeleteOne(c, item->name, nullptr);
       }
     }
-    if (!empty) continue;
     int64_t rev = 0;
     auto current = Load(*nsr, ns->name, &rev);
     if (!current) continue;
     json::object updated = *current;
+    if (!remaining_by_resource.empty()) {
+      // Report progress the way the namespace controller does.
+      std::string content = "Some resources are remaining: ";
+      bool first = true;
+      for (const auto& [res, n] : remaining_by_resource) {
+        content += (first ? "" : ", ") + res + " has " + std::to_string(n) + " resource instances";
+        first = false;
+      }
+      json::array conds;
+      conds.push_back(NamespaceCondition("NamespaceDeletionDiscoveryFailure", false, "ResourcesDiscovered",
+                                         "All resources successfully discovered"));
+      conds.push_back(NamespaceCondition("NamespaceDeletionGroupVersionParsingFailure", false,
+                                         "ParsedGroupVersions", "All legacy kube types successfully parsed"));
+      conds.push_back(NamespaceCondition("NamespaceDeletionContentFailure", false, "ContentDeleted",
+                                         "All content successfully deleted, may be waiting on finalization"));
+      conds.push_back(NamespaceCondition("NamespaceContentRemaining", true, "SomeResourcesRemain", content));
+      if (remaining_by_finalizer.empty()) {
+        conds.push_back(NamespaceCondition("NamespaceFinalizersRemaining", false, "ContentHasNoFinalizers",
+                                           "All content-preserving finalizers finished"));
+      } else {
+        std::string fins = "Some content in the namespace has finalizers remaining: ";
+        first = true;
+        for (const auto& [f, n] : remaining_by_finalizer) {
+          fins += (first ? "" : ", ") + f + " in " + std::to_string(n) + " resource instances";
+          first = false;
+        }
+        conds.push_back(NamespaceCondition("NamespaceFinalizersRemaining", true, "SomeFinalizersRemain", fins));
+      }
+      json::value& st = updated["status"];
+      if (!st.is_object()) st = json::object();
+      if (!SameConditions(st.as_object().if_contains("conditions"), conds)) {
+        st.as_object()["conditions"] = std::move(conds);
+        (void)store_.Update(nsr->key_prefix + ns->name, StoredForm(updated), rev);
+      }
+      continue;
+    }
     if (auto* spec = updated.if_contains("spec"); spec && spec->is_object()) {
       spec->as_object().erase("finalizers");
     }

@@ -48,6 +48,10 @@ class ResourceHandler {
   // Creates a namespace if it does not exist (used at start-up).
   Status EnsureNamespace(const std::string& name);
 
+  // Creates the `kubernetes` Service in `default` (the first address of the service
+  // range, port 443) if missing, and points its Endpoints at host:port.
+  Status PublishKubernetesService(const std::string& host, int port);
+
  private:
   struct Ctx;
   struct WatchSession;
@@ -80,6 +84,12 @@ class ResourceHandler {
                                         const std::string& continue_token);
   WatchCache* CacheFor(const api::ResourceInfo& r);
   void FinalizeNamespaces();
+  // Ensures the objects every namespace has: the `default` ServiceAccount and the
+  // `kube-root-ca.crt` ConfigMap.
+  void PopulateNamespaces();
+  // Runs a request through the normal path on behalf of the server itself.
+  HttpResponse InternalRequest(const std::string& method, const std::string& path,
+                               const boost::json::object& body);
 
   const ApiServerOptions& options_;
   const api::Catalogue& catalogue_;

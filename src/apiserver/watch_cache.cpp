@@ -205,7 +205,8 @@ int64_t WatchCache::revision() const {
 
 std::vector<CachedObjectPtr> WatchCache::List(const ObjectFilter& filter,
                                               std::string_view start_after, int64_t limit,
-                                              int64_t* revision, bool* more) const {
+                                              int64_t* revision, bool* more,
+                                              int64_t* remaining) const {
   std::vector<CachedObjectPtr> out;
   std::lock_guard lock(mu_);
   if (revision) *revision = revision_;
@@ -226,6 +227,14 @@ std::vector<CachedObjectPtr> WatchCache::List(const ObjectFilter& filter,
     if (!filter.Matches(*it->second)) continue;
     if (limit > 0 && static_cast<int64_t>(out.size()) >= limit) {
       if (more) *more = true;
+      if (remaining && !filter.predicate) {
+        int64_t n = 0;
+        for (; it != objects_.end(); ++it) {
+          if (!ns_prefix.empty() && !it->first.starts_with(ns_prefix)) break;
+          ++n;
+        }
+        *remaining = n;
+      }
       break;
     }
     out.push_back(it->second);

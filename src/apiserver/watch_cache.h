@@ -84,8 +84,11 @@ class WatchCache {
 
   // Objects matching `filter` with key > `start_after` (when non-empty), in key order,
   // at most `limit` (0 = all). `*more` tells whether more matched past the limit.
+  // When `remaining` is given and the filter has no predicate, it receives the number of
+  // matching objects left after the page (metadata.remainingItemCount).
   std::vector<CachedObjectPtr> List(const ObjectFilter& filter, std::string_view start_after,
-                                    int64_t limit, int64_t* revision, bool* more) const;
+                                    int64_t limit, int64_t* revision, bool* more,
+                                    int64_t* remaining = nullptr) const;
 
   // The object with `key` ("ns/name" or "name"), or nullptr.
   CachedObjectPtr Get(std::string_view key, int64_t* revision) const;

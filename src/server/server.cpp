@@ -79,12 +79,23 @@ Status RunServer(const ServerOptions& opts) {
   UnionAuthenticator authenticator(std::move(authenticators));
   AllowAllAuthorizer authorizer;
 
-  std::string advertise = opts.advertise_address.empty() ? "127.0.0.1" : opts.advertise_address;
+  // Like kube-apiserver, advertise the host's first non-loopback IPv4 address by default.
+  std::string advertise = opts.advertise_address;
+  if (advertise.empty()) {
+    for (const auto& addr : HostInterfaceAddresses()) {
+      if (addr.find(':') == std::string::npos && !addr.starts_with("127.")) {
+        advertise = addr;
+        break;
+      }
+    }
+  }
+  if (advertise.empty()) advertise = "127.0.0.1";
   ApiServerOptions api_opts;
   api_opts.service_cluster_ip_range = opts.service_cluster_ip_range;
   api_opts.service_node_port_min = ports->first;
   api_opts.service_node_port_max = ports->second;
   api_opts.advertise_address = advertise + ":" + std::to_string(opts.secure_port);
+  api_opts.cluster_ca_pem = pki->ca.cert_pem;
   ApiServer api(api_opts, **catalogue, **store, authenticator, authorizer);
   Status st = api.Start();
   if (!st.ok()) return st;
@@ -99,6 +110,8 @@ Status RunServer(const ServerOptions& opts) {
   auto http = HttpsServer::Start(http_opts, [&api](HttpRequest&& req) { return api.Handle(std::move(req)); });
   if (!http) return http.error();
   int port = (*http)->port();
+  st = api.PublishEndpoint(advertise, port);
+  if (!st.ok()) log::Warn("server", "kubernetes service not published: " + st.message());
 
   std::string kubeconfig = opts.write_kubeconfig.empty()
                                ? (fs::path(opts.data_dir) / "admin.kubeconfig").string()

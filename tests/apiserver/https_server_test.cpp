@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -310,6 +311,8 @@ class StreamCollector {
 class HttpsServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    // The blocking test client writes to sockets the server may have closed.
+    std::signal(SIGPIPE, SIG_IGN);
     ClusterPkiOptions pki_options;
     pki_options.interface_addresses = std::vector<std::string>{};
     auto pki = EnsureClusterPki(dir_.path() / "tls", pki_options);
@@ -662,6 +665,38 @@ TEST_F(HttpsServerTest, HandlerExceptionIs500) {
   EXPECT_EQ(result.output.substr(result.output.size() - 3), "500");
 }
 
+TEST_F(HttpsServerTest, StartFailsCleanly) {
+  StartServer(Options());
+  HttpsServerOptions same_port = Options();
+  same_port.port = server_->port();
+  auto taken = HttpsServer::Start(same_port, Echo);
+  ASSERT_FALSE(taken.has_value());
+  EXPECT_EQ(taken.error().code(), StatusCode::kInternal);
+
+  HttpsServerOptions bad_cert = Options();
+  bad_cert.cert_file.clear();
+  bad_cert.cert_pem = "not a certificate";
+  auto invalid = HttpsServer::Start(bad_cert, Echo);
+  ASSERT_FALSE(invalid.has_value());
+  EXPECT_EQ(invalid.error().code(), StatusCode::kInvalid);
+
+  HttpsServerOptions wrong_key = Options();
+  wrong_key.key_file = pki_.admin_key_file().string();
+  auto mismatch = HttpsServer::Start(wrong_key, Echo);
+  ASSERT_FALSE(mismatch.has_value());
+  EXPECT_EQ(mismatch.error().code(), StatusCode::kInvalid);
+
+  HttpsServerOptions bad_ca = Options();
+  bad_ca.client_ca_pem = "nothing here";
+  auto no_ca = HttpsServer::Start(bad_ca, Echo);
+  ASSERT_FALSE(no_ca.has_value());
+  EXPECT_EQ(no_ca.error().code(), StatusCode::kInvalid);
+
+  // The first server is unaffected.
+  CommandResult ok = RunCommand(Curl("-o /dev/null -w '%{http_code}' " + Url("/")));
+  EXPECT_EQ(ok.output, "200");
+}
+
 TEST_F(HttpsServerTest, HeadResponseHasNoBody) {
   StartServer(Options());
   auto client = Connect();
@@ -754,8 +789,8 @@ TEST_F(HttpsServerTest, StreamDeliversChunksFromAnotherThreadAndDetectsDisconnec
   auto streams = streams_.WaitFor(1);
   ASSERT_EQ(streams.size(), 1u);
   std::shared_ptr<ResponseStream> stream = streams[0];
-  std::promise<void> closed;
-  stream->OnClose([&closed] { closed.set_value(); });
+  auto closed = std::make_shared<std::promise<void>>();
+  stream->OnClose([closed] { closed->set_value(); });
 
   std::thread producer([stream] {
     for (int i = 0; i < 100; ++i) EXPECT_TRUE(stream->Write("{\"n\":" + std::to_string(i) + "}\n"));
@@ -777,7 +812,7 @@ TEST_F(HttpsServerTest, StreamDeliversChunksFromAnotherThreadAndDetectsDisconnec
   EXPECT_FALSE(stream->Closed());
 
   client->Drop();
-  ASSERT_EQ(closed.get_future().wait_for(5s), std::future_status::ready);
+  ASSERT_EQ(closed->get_future().wait_for(5s), std::future_status::ready);
   EXPECT_TRUE(stream->Closed());
   EXPECT_FALSE(stream->Write("late"));
   // OnClose after the fact runs at once.
@@ -793,8 +828,8 @@ TEST_F(HttpsServerTest, ClosedStreamEndsResponseAndConnectionIsReused) {
   ASSERT_TRUE(client->Get("/watch"));
   ASSERT_TRUE(client->ReadHead().has_value());
   auto stream = streams_.WaitFor(1).at(0);
-  std::atomic<int> close_callbacks{0};
-  stream->OnClose([&close_callbacks] { ++close_callbacks; });
+  auto close_callbacks = std::make_shared<std::atomic<int>>(0);
+  stream->OnClose([close_callbacks] { ++*close_callbacks; });
   EXPECT_TRUE(stream->Write("a"));
   EXPECT_TRUE(stream->Write("b"));
   stream->Close();
@@ -809,7 +844,7 @@ TEST_F(HttpsServerTest, ClosedStreamEndsResponseAndConnectionIsReused) {
   auto next = client->ReadResponse();
   ASSERT_TRUE(next.has_value());
   EXPECT_NE(next->body.find("path=/next"), std::string::npos);
-  EXPECT_EQ(close_callbacks.load(), 1);
+  EXPECT_EQ(close_callbacks->load(), 1);
   EXPECT_EQ(server_->ActiveConnections(), 1u);
 }
 
@@ -851,15 +886,15 @@ TEST_F(HttpsServerTest, StopClosesStreamsAndReturns) {
   ASSERT_TRUE(client->Get("/watch"));
   ASSERT_TRUE(client->ReadHead().has_value());
   auto stream = streams_.WaitFor(1).at(0);
-  std::atomic<bool> closed{false};
-  stream->OnClose([&closed] { closed = true; });
+  auto closed = std::make_shared<std::atomic<bool>>(false);
+  stream->OnClose([closed] { *closed = true; });
   auto idle = Connect();
   ASSERT_NE(idle, nullptr);
 
   auto start = std::chrono::steady_clock::now();
   server_->Stop();
   EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
-  EXPECT_TRUE(closed.load());
+  EXPECT_TRUE(closed->load());
   EXPECT_FALSE(stream->Write("after stop"));
   EXPECT_TRUE(client->ReadsEof());
   EXPECT_TRUE(idle->ReadsEof());
@@ -902,14 +937,16 @@ TEST_F(HttpsServerTest, ManyIdleStreamsAndBroadcast) {
           std::chrono::duration_cast<std::chrono::milliseconds>(broadcast - opened).count()));
   EXPECT_EQ(server_->ActiveConnections(), count);
 
-  // Half the clients go away; as many streams close, the others stay open.
-  std::atomic<size_t> closed{0};
-  for (auto& stream : streams) stream->OnClose([&closed] { ++closed; });
+  // Half the clients go away; as many streams close, the others stay open. (The
+  // counter outlives the test body: the remaining streams close in TearDown.)
+  auto closed = std::make_shared<std::atomic<size_t>>(0);
+  for (auto& stream : streams) stream->OnClose([closed] { ++*closed; });
   for (size_t i = 0; i < count; i += 2) clients[i]->Drop();
-  for (int i = 0; i < 500 && closed.load() < (count + 1) / 2; ++i)
+  for (int i = 0; i < 500 && closed->load() < (count + 1) / 2; ++i) {
     std::this_thread::sleep_for(10ms);
+  }
   std::this_thread::sleep_for(100ms);
-  EXPECT_EQ(closed.load(), (count + 1) / 2);
+  EXPECT_EQ(closed->load(), (count + 1) / 2);
   size_t still_open = 0;
   for (auto& stream : streams) still_open += stream->Closed() ? 0 : 1;
   EXPECT_EQ(still_open, count / 2);

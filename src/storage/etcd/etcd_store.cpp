@@ -50,8 +50,8 @@ Result<EndpointSpec> ParseEndpoint(std::string_view url) {
   } else if (rest.starts_with("etcd://")) {
     rest.remove_prefix(7);
   } else if (rest.find("://") != std::string_view::npos) {
-    return Err(StatusCode::kBadRequest, "etcd endpoint \"" + spec.url +
-                                            "\": scheme must be http, https or etcd");
+    return Err(StatusCode::kBadRequest,
+               "etcd endpoint \"" + spec.url + "\": scheme must be http, https or etcd");
   }
   while (rest.ends_with('/')) rest.remove_suffix(1);
   if (rest.empty() || rest.find('/') != std::string_view::npos) {
@@ -93,16 +93,12 @@ bool IsCompactedError(const grpc::Status& status) {
 
 // Translates a gRPC failure of `what` into a Status with a Kubernetes-style code.
 Status FromGrpc(const grpc::Status& status, std::string_view what) {
-  const std::string message =
-      "etcd " + std::string(what) + ": " + status.error_message();
+  const std::string message = "etcd " + std::string(what) + ": " + status.error_message();
   switch (status.error_code()) {
-    case grpc::StatusCode::OK:
-      return Status::Ok();
+    case grpc::StatusCode::OK: return Status::Ok();
     case grpc::StatusCode::UNAVAILABLE:
-    case grpc::StatusCode::CANCELLED:
-      return Status(StatusCode::kServiceUnavailable, message);
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-      return Status(StatusCode::kTimeout, message);
+    case grpc::StatusCode::CANCELLED: return Status(StatusCode::kServiceUnavailable, message);
+    case grpc::StatusCode::DEADLINE_EXCEEDED: return Status(StatusCode::kTimeout, message);
     case grpc::StatusCode::OUT_OF_RANGE:
       if (IsCompactedError(status)) return Status(StatusCode::kGone, message);
       return Status(StatusCode::kBadRequest, message);  // e.g. a future revision
@@ -111,20 +107,17 @@ Status FromGrpc(const grpc::Status& status, std::string_view what) {
         return Status(StatusCode::kRequestEntityTooLarge, message);
       }
       return Status(StatusCode::kBadRequest, message);
-    case grpc::StatusCode::RESOURCE_EXHAUSTED:
-      return Status(StatusCode::kTooManyRequests, message);
-    default:
-      return Status(StatusCode::kInternal, message);
+    case grpc::StatusCode::RESOURCE_EXHAUSTED: return Status(StatusCode::kTooManyRequests, message);
+    default: return Status(StatusCode::kInternal, message);
   }
 }
 
 std::string Quoted(std::string_view key) { return "\"" + std::string(key) + "\""; }
 
 Status CompactedError(int64_t revision, int64_t compacted) {
-  return Status(StatusCode::kGone, "required revision has been compacted: revision " +
-                                       std::to_string(revision) +
-                                       " is older than compacted revision " +
-                                       std::to_string(compacted));
+  return Status(StatusCode::kGone,
+                "required revision has been compacted: revision " + std::to_string(revision) +
+                    " is older than compacted revision " + std::to_string(compacted));
 }
 
 }  // namespace
@@ -224,21 +217,51 @@ class EtcdWatchState {
 // registry of watch threads. Thread-safe.
 class EtcdClient {
  public:
-  struct Endpoint {
-    EndpointSpec spec;
+  // A channel to one member and its stubs. Replaced as a whole, never changed.
+  struct Connection {
     std::shared_ptr<grpc::Channel> channel;
     std::unique_ptr<pb::KV::Stub> kv;
     std::unique_ptr<pb::Watch::Stub> watch;
+    std::chrono::steady_clock::time_point created;
+  };
+
+  struct Endpoint {
+    EndpointSpec spec;
+    std::shared_ptr<grpc::ChannelCredentials> credentials;
+    std::shared_ptr<const Connection> connection;  // protected by EtcdClient::connections_mu_
   };
 
   EtcdClient(EtcdStoreOptions options, std::vector<Endpoint> endpoints)
-      : options_(std::move(options)), endpoints_(std::move(endpoints)) {}
+      : options_(std::move(options)), endpoints_(std::move(endpoints)) {
+    for (Endpoint& endpoint : endpoints_) endpoint.connection = Connect(endpoint);
+  }
 
   ~EtcdClient() { ShutdownWatches(); }
 
   const EtcdStoreOptions& options() const { return options_; }
   size_t endpoint_count() const { return endpoints_.size(); }
-  Endpoint& endpoint(size_t index) { return endpoints_[index % endpoints_.size()]; }
+  const EndpointSpec& spec(size_t index) const {
+    return endpoints_[index % endpoints_.size()].spec;
+  }
+
+  // The current connection to endpoint `index`.
+  std::shared_ptr<const Connection> connection(size_t index) {
+    std::lock_guard lock(connections_mu_);
+    return endpoints_[index % endpoints_.size()].connection;
+  }
+
+  // Called after `used` failed as unreachable. A channel that has failed to connect stays
+  // in backoff (and its name resolution too) for many seconds after the member is back,
+  // so one that is in TRANSIENT_FAILURE is replaced by a fresh channel, at most once per
+  // reconnect interval.
+  void Reconnect(size_t index, const std::shared_ptr<const Connection>& used) {
+    if (used->channel->GetState(false) != GRPC_CHANNEL_TRANSIENT_FAILURE) return;
+    std::lock_guard lock(connections_mu_);
+    Endpoint& endpoint = endpoints_[index % endpoints_.size()];
+    if (endpoint.connection != used) return;  // already replaced
+    if (std::chrono::steady_clock::now() - used->created < kReconnectInterval) return;
+    endpoint.connection = Connect(endpoint);
+  }
   size_t preferred() const { return preferred_.load(std::memory_order_relaxed); }
   // Moves on from `index` after it failed, unless another request already did.
   void Rotate(size_t index) {
@@ -282,15 +305,16 @@ class EtcdClient {
     grpc::Status status;
     for (size_t attempt = 0; attempt < endpoints_.size(); ++attempt) {
       const size_t index = (first + attempt) % endpoints_.size();
-      Endpoint& target = endpoints_[index];
-      const bool was_connected = target.channel->GetState(false) == GRPC_CHANNEL_READY;
+      const std::shared_ptr<const Connection> target = connection(index);
+      const bool was_connected = target->channel->GetState(false) == GRPC_CHANNEL_READY;
       grpc::ClientContext context;
       context.set_deadline(deadline);
-      status = (target.kv.get()->*method)(&context, request, &response);
+      status = (target->kv.get()->*method)(&context, request, &response);
       if (status.error_code() != grpc::StatusCode::UNAVAILABLE) {
         if (index != first) preferred_.store(index, std::memory_order_relaxed);
         return status;
       }
+      Reconnect(index, target);
       if (mutating && was_connected) return status;  // it may have been applied
       if (Clock::now() >= deadline) break;
     }
@@ -317,10 +341,10 @@ class EtcdClient {
     if (status.ok()) return compacted();
     if (!IsCompactedError(status)) return Err(FromGrpc(status, "range"));
 
-    Endpoint& target = endpoint(preferred());
+    const std::shared_ptr<const Connection> target = connection(preferred());
     grpc::ClientContext context;
     context.set_deadline(Clock::now() + timeout);
-    auto stream = target.watch->Watch(&context);
+    auto stream = target->watch->Watch(&context);
     pb::WatchRequest request;
     pb::WatchCreateRequest* create = request.mutable_create_request();
     create->set_key(ProbeKey());
@@ -404,9 +428,35 @@ class EtcdClient {
   }
 
  private:
+  static constexpr std::chrono::milliseconds kReconnectInterval{500};
+
+  std::shared_ptr<const Connection> Connect(const Endpoint& endpoint) const {
+    grpc::ChannelArguments args;
+    // Come back quickly once a restarted member listens again. (The minimum backoff is
+    // also the connect timeout: a member that accepts connections before it serves them,
+    // as etcd does while starting, needs the default.)
+    args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+    // A replacement channel must not inherit the backoff of the one it replaces.
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    // Notice a silently dead member under an open watch stream.
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
+    args.SetMaxReceiveMessageSize(INT_MAX);  // a large list is one Range response
+    auto connection = std::make_shared<Connection>();
+    connection->channel =
+        grpc::CreateCustomChannel(endpoint.spec.target, endpoint.credentials, args);
+    connection->kv = pb::KV::NewStub(connection->channel);
+    connection->watch = pb::Watch::NewStub(connection->channel);
+    connection->created = std::chrono::steady_clock::now();
+    return connection;
+  }
+
   // Constant after construction.
   const EtcdStoreOptions options_;
-  std::vector<Endpoint> endpoints_;  // the vector and stubs are never changed
+
+  std::mutex connections_mu_;
+  std::vector<Endpoint> endpoints_;  // the vector and specs are constant
 
   std::atomic<size_t> preferred_{0};  // the endpoint requests try first
   std::atomic<int64_t> compacted_{0};
@@ -449,7 +499,7 @@ void EtcdWatchState::Run(EtcdClient& client) {
 }
 
 EtcdWatchState::StreamEnd EtcdWatchState::RunStream(EtcdClient& client, size_t index) {
-  EtcdClient::Endpoint& target = client.endpoint(index);
+  const std::shared_ptr<const EtcdClient::Connection> target = client.connection(index);
   grpc::ClientContext context;
   // Without this a member cut off from the leader would keep the stream open and silent.
   context.AddMetadata("hasleader", "true");
@@ -458,7 +508,7 @@ EtcdWatchState::StreamEnd EtcdWatchState::RunStream(EtcdClient& client, size_t i
     if (cancelled_ || shutdown_) return StreamEnd::kStop;
     stream_context_ = &context;
   }
-  auto stream = target.watch->Watch(&context);
+  auto stream = target->watch->Watch(&context);
 
   pb::WatchRequest request;
   pb::WatchCreateRequest* create = request.mutable_create_request();
@@ -479,8 +529,8 @@ EtcdWatchState::StreamEnd EtcdWatchState::RunStream(EtcdClient& client, size_t i
         break;
       }
       if (response.canceled()) {
-        final_error = Status(StatusCode::kInternal,
-                             "etcd cancelled the watch: " + response.cancel_reason());
+        final_error =
+            Status(StatusCode::kInternal, "etcd cancelled the watch: " + response.cancel_reason());
         break;
       }
       WatchBatch batch;
@@ -523,10 +573,10 @@ EtcdWatchState::StreamEnd EtcdWatchState::RunStream(EtcdClient& client, size_t i
     return StreamEnd::kStop;
   }
   if (stop) return StreamEnd::kStop;
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE) client.Reconnect(index, target);
   log::V(1, kComponent,
-         "watch stream broke; resuming endpoint=" + target.spec.url +
-             " next_revision=" + std::to_string(next_revision_) +
-             " error=" + status.error_message());
+         "watch stream broke; resuming endpoint=" + client.spec(index).url + " next_revision=" +
+             std::to_string(next_revision_) + " error=" + status.error_message());
   return StreamEnd::kBroken;
 }
 
@@ -597,22 +647,9 @@ Result<std::unique_ptr<EtcdStore>> EtcdStore::Open(EtcdStoreOptions options) {
   for (const std::string& url : options.endpoints) {
     auto spec = ParseEndpoint(url);
     if (!spec) return Err(std::move(spec.error()));
-    grpc::ChannelArguments args;
-    // Come back quickly once a restarted member listens again. (The minimum backoff is
-    // also the connect timeout: a member that accepts connections before it serves them,
-    // as etcd does while starting, needs the default.)
-    args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
-    // Notice a silently dead member under an open watch stream.
-    args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
-    args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
-    args.SetMaxReceiveMessageSize(INT_MAX);  // a large list is one Range response
-    auto credentials =
-        spec->tls ? grpc::SslCredentials(tls) : grpc::InsecureChannelCredentials();
     EtcdClient::Endpoint endpoint;
-    endpoint.channel = grpc::CreateCustomChannel(spec->target, credentials, args);
-    endpoint.kv = pb::KV::NewStub(endpoint.channel);
-    endpoint.watch = pb::Watch::NewStub(endpoint.channel);
+    endpoint.credentials =
+        spec->tls ? grpc::SslCredentials(tls) : grpc::InsecureChannelCredentials();
     endpoint.spec = std::move(*spec);
     endpoints.push_back(std::move(endpoint));
   }
@@ -622,8 +659,8 @@ Result<std::unique_ptr<EtcdStore>> EtcdStore::Open(EtcdStoreOptions options) {
   const auto dial_deadline = Clock::now() + client->options().dial_timeout;
   Status last;
   for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        dial_deadline - Clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(dial_deadline - Clock::now());
     if (left.count() <= 0) break;
     auto compacted = client->LearnCompacted(std::min(left, client->options().request_timeout));
     if (compacted) {
@@ -636,7 +673,7 @@ Result<std::unique_ptr<EtcdStore>> EtcdStore::Open(EtcdStoreOptions options) {
   if (last.ok()) last = Status(StatusCode::kTimeout, "etcd did not answer in time");
   std::string endpoints_text;
   for (size_t i = 0; i < client->endpoint_count(); ++i) {
-    endpoints_text += (i ? "," : "") + client->endpoint(i).spec.url;
+    endpoints_text += (i ? "," : "") + client->spec(i).url;
   }
   return Err(last.code(), "cannot reach etcd at " + endpoints_text + ": " + last.message());
 }
@@ -674,8 +711,7 @@ Result<int64_t> EtcdStore::Update(std::string_view key, std::string value,
     auto current = Get(key);
     if (!current) return Err(std::move(current.error()));
     return Err(StatusCode::kConflict, "key " + Quoted(key) + " was modified: its mod revision is " +
-                                          std::to_string(current->mod_revision) +
-                                          ", expected 0");
+                                          std::to_string(current->mod_revision) + ", expected 0");
   }
   const std::string wire = client_->WireKey(key);
   pb::TxnRequest txn;
@@ -744,7 +780,8 @@ Result<KeyValue> EtcdStore::Get(std::string_view key) {
   pb::RangeResponse response;
   grpc::Status status = client_->Call(&pb::KV::Stub::Range, request, response, false);
   if (!status.ok()) return Err(FromGrpc(status, "get"));
-  if (response.kvs_size() == 0) return Err(StatusCode::kNotFound, "key " + Quoted(key) + " not found");
+  if (response.kvs_size() == 0)
+    return Err(StatusCode::kNotFound, "key " + Quoted(key) + " not found");
   return client_->ToKeyValue(response.kvs(0));
 }
 
