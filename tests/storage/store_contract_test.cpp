@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "storage/etcd_test_env.h"
 #include "storage/sqlite/sqlite_store.h"
 #include "storage/store_contract.h"
 
@@ -67,6 +68,11 @@ INSTANTIATE_TEST_SUITE_P(
             .name = "TinyLimits",
             .make_env = [] { return std::make_unique<SqliteTestEnv>(TinyOptions()); }}),
     StoreContractBackendName);
+
+// The same contract on a real etcd (started by the test on free loopback ports).
+INSTANTIATE_TEST_SUITE_P(Etcd, StoreContractTest,
+                         ::testing::Values(etcd_test::EtcdContractBackend()),
+                         StoreContractBackendName);
 
 // --- SqliteStore only ---------------------------------------------------------------------
 
