@@ -43,6 +43,21 @@ struct Property {
   // x-kubernetes-patch-strategy of a field whose type is a named object, e.g. "retainKeys"
   // on DeploymentSpec.strategy. For array and map fields it lives on the anonymous node.
   std::string patch_strategy;
+
+  // Protobuf form of the field (`pb=`, `ptr`, `keepzero` in docs/schema-format.md), read
+  // by the decoder of Kubernetes protobuf bodies (api/protobuf_codec.h).
+  // The field number within its message; 0 when the field has no protobuf form (the
+  // apiVersion and kind of a top-level kind travel in the envelope instead).
+  int proto_number = 0;
+  // Numbers of the embedded messages the field is flattened from, outermost first: Go
+  // structs embedded in another are one JSON object but nested protobuf messages (the
+  // VolumeSource of a Volume is field 2, so Volume.hostPath is `pb=2.1`). Usually empty.
+  std::vector<int> proto_embedded_in;
+  // The Go field is a pointer: protobuf carries it only when set, and its zero value is
+  // meaningful (replicas: 0).
+  bool pointer = false;
+  // The Go field is a non-pointer scalar without omitempty: JSON shows its zero value.
+  bool keep_zero = false;
 };
 
 struct Schema {

@@ -55,11 +55,11 @@ bool IsResourceName(std::string_view s) {
   });
 }
 
-std::vector<std::string> SplitList(std::string_view s) {
+std::vector<std::string> SplitList(std::string_view s, char separator = ',') {
   std::vector<std::string> out;
   size_t start = 0;
   while (true) {
-    size_t comma = s.find(',', start);
+    size_t comma = s.find(separator, start);
     out.emplace_back(s.substr(start, comma == std::string_view::npos ? comma : comma - start));
     if (comma == std::string_view::npos) break;
     start = comma + 1;
@@ -154,8 +154,29 @@ struct Flags {
   std::optional<std::vector<std::string>> enum_values;
   std::optional<std::string> list_type, map_type, patch_strategy, patch_merge_key, format;
   std::optional<std::vector<std::string>> map_keys;
+  std::vector<int> proto_path;  // pb=: embedded message numbers, then the field number
+  bool pointer = false;         // ptr
+  bool keep_zero = false;       // keepzero
   std::string description;
 };
+
+// Largest protobuf field number (2^29 - 1).
+constexpr long kMaxProtoFieldNumber = 536870911;
+
+// Parses the value of pb=: field numbers joined by dots ("4", "2.1"). Empty on error.
+std::vector<int> ParseProtoPath(std::string_view value) {
+  std::vector<int> path;
+  for (const std::string& part : SplitList(value, '.')) {
+    if (part.empty() || part.size() > 9 || part.front() == '0' ||
+        !std::ranges::all_of(part, [](char c) { return c >= '0' && c <= '9'; })) {
+      return {};
+    }
+    long number = std::stol(part);
+    if (number > kMaxProtoFieldNumber) return {};
+    path.push_back(static_cast<int>(number));
+  }
+  return path;
+}
 
 struct PrimitiveSpec {
   std::string_view keyword;
@@ -185,8 +206,12 @@ const PrimitiveSpec* FindPrimitive(std::string_view keyword) {
   return nullptr;
 }
 
+bool IsBareFlag(std::string_view text) {
+  return text == "required" || text == "ptr" || text == "keepzero";
+}
+
 bool IsFlagToken(const Token& t) {
-  return !t.quoted && (t.text == "required" || t.text.find('=') != std::string::npos);
+  return !t.quoted && (IsBareFlag(t.text) || t.text.find('=') != std::string::npos);
 }
 
 class Parser {
@@ -312,6 +337,14 @@ class Parser {
           flags.required = true;
           continue;
         }
+        if (key == "ptr") {
+          flags.pointer = true;
+          continue;
+        }
+        if (key == "keepzero") {
+          flags.keep_zero = true;
+          continue;
+        }
         return Error("unknown flag " + Quote(t.text));
       }
       std::string value = t.text.substr(eq + 1);
@@ -360,6 +393,12 @@ class Parser {
         flags.patch_merge_key = value;
       } else if (key == "format") {
         flags.format = value;
+      } else if (key == "pb") {
+        flags.proto_path = ParseProtoPath(value);
+        if (flags.proto_path.empty()) {
+          return Error("bad pb=" + value + " (expected field numbers 1 to " +
+                       std::to_string(kMaxProtoFieldNumber) + " joined by dots, such as 4 or 2.1)");
+        }
       } else {
         return Error("unknown flag " + Quote(t.text));
       }
@@ -369,6 +408,12 @@ class Parser {
     if (flags.patch_merge_key &&
         (!flags.patch_strategy || flags.patch_strategy->find("merge") == std::string::npos)) {
       return Error("patchMergeKey= needs patchStrategy=merge");
+    }
+    if ((flags.pointer || flags.keep_zero) && flags.proto_path.empty()) {
+      return Error("ptr and keepzero need pb=");
+    }
+    if (flags.pointer && flags.keep_zero) {
+      return Error("keepzero is for non-pointer fields; a ptr field keeps its zero value anyway");
     }
     return Status::Ok();
   }
@@ -472,7 +517,7 @@ class Parser {
     Flags flags;
     if (Status s = ParseFlags(tokens, next, flags); !s.ok()) return s;
     if (flags.required || flags.default_json || flags.list_type || flags.patch_strategy ||
-        flags.patch_merge_key) {
+        flags.patch_merge_key || !flags.proto_path.empty() || flags.pointer || flags.keep_zero) {
       return Error("only enum=, format= and mapType= are allowed on a type line");
     }
 
@@ -516,6 +561,25 @@ class Parser {
     return Status::Ok();
   }
 
+  // A pb= path must not clash with the fields of current_object_ declared so far: no
+  // two fields share a path, and a number is either a field or an embedded message.
+  Status CheckProtoPath(const std::vector<int>& path) const {
+    if (path.empty()) return Status::Ok();
+    for (const Property& other : current_object_->properties) {
+      if (other.proto_number == 0) continue;
+      std::vector<int> other_path = other.proto_embedded_in;
+      other_path.push_back(other.proto_number);
+      size_t common = std::min(path.size(), other_path.size());
+      if (std::equal(path.begin(), path.begin() + static_cast<long>(common), other_path.begin())) {
+        std::string spelled;
+        for (int n : path) spelled += (spelled.empty() ? "" : ".") + std::to_string(n);
+        return Error("pb=" + spelled + " clashes with field " + Quote(other.name) + " of " +
+                     current_object_->name);
+      }
+    }
+    return Status::Ok();
+  }
+
   Status FieldLine(const std::vector<Token>& tokens, size_t indent) {
     if (!current_object_) {
       if (!last_type_name_.empty()) {
@@ -540,6 +604,7 @@ class Parser {
     }
     Flags flags;
     if (Status s = ParseFlags(tokens, 2, flags); !s.ok()) return s;
+    if (Status s = CheckProtoPath(flags.proto_path); !s.ok()) return s;
 
     Schema* owner = current_object_;
     int index = static_cast<int>(owner->properties.size());
@@ -551,6 +616,12 @@ class Parser {
     prop.schema = node;
     prop.required = flags.required;
     prop.default_json = flags.default_json;
+    if (!flags.proto_path.empty()) {
+      prop.proto_number = flags.proto_path.back();
+      prop.proto_embedded_in.assign(flags.proto_path.begin(), flags.proto_path.end() - 1);
+    }
+    prop.pointer = flags.pointer;
+    prop.keep_zero = flags.keep_zero;
 
     bool is_array = node && node->type == SchemaType::kArray;
     bool is_map = node && node->type == SchemaType::kMap;

@@ -8,6 +8,7 @@
 #include "api/catalogue.h"
 #include "api/kind_strategy.h"
 #include "api/object_codec.h"
+#include "api/protobuf_codec.h"
 #include "apiserver/api_server.h"
 #include "apiserver/object_meta.h"
 #include "apiserver/responses.h"
@@ -834,13 +835,15 @@ void ResourceHandler::Tick() {
 namespace {
 
 // Parses a request body as JSON or YAML (by Content-Type) into one object.
-Result<json::value> ParseBody(const HttpRequest& req, std::vector<std::string>* duplicates) {
+Result<json::value> ParseBody(const HttpRequest& req, const api::SchemaRegistry& registry,
+                              const ResourceInfo& r, std::vector<std::string>* duplicates) {
   std::string_view ct = req.Header("Content-Type");
   if (req.body.empty()) return Err(BadRequest("the request body is empty"));
-  if (ct.starts_with("application/vnd.kubernetes.protobuf")) {
-    return Err(Status(StatusCode::kUnsupportedMediaType,
-                      "the body of the request was in an unknown format - accepted media types "
-                      "include: application/json, application/yaml"));
+  if (ct.starts_with(api::kKubernetesProtobufMediaType)) {
+    // Typed clients (kubectl 1.32+) send built-in kinds as Kubernetes protobuf.
+    std::string api_version = r.group_version;
+    std::string kind = r.kind();
+    return api::DecodeKubernetesProtobuf(req.body, registry, &api_version, &kind);
   }
   if (ct.starts_with("application/yaml") || ct.starts_with("application/apply-patch+yaml")) {
     auto docs = ParseYamlDocuments(req.body);
@@ -923,7 +926,7 @@ Status ResourceHandler::CheckNamespaceWritable(const std::string& ns) {
 
 HttpResponse ResourceHandler::Create(Ctx& c) {
   std::vector<std::string> duplicates;
-  auto body = ParseBody(c.req, &duplicates);
+  auto body = ParseBody(c.req, catalogue_.schemas(), c.r, &duplicates);
   if (!body) return StatusResponse(body.error());
   auto decoded = DecodeObject(c, std::move(*body), duplicates);
   if (!decoded) return StatusResponse(decoded.error());
@@ -1086,7 +1089,7 @@ json::object MergeForSubresource(const std::string& subresource, bool has_status
 
 HttpResponse ResourceHandler::Update(Ctx& c) {
   std::vector<std::string> duplicates;
-  auto body = ParseBody(c.req, &duplicates);
+  auto body = ParseBody(c.req, catalogue_.schemas(), c.r, &duplicates);
   if (!body) return StatusResponse(body.error());
   auto decoded = DecodeObject(c, std::move(*body), duplicates);
   if (!decoded) return StatusResponse(decoded.error());
