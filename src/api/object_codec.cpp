@@ -30,8 +30,10 @@ std::string GoTypeName(const Schema& s) {
     case SchemaType::kInteger: return s.format == "int32" ? "int32" : "int64";
     case SchemaType::kNumber: return "float64";
     case SchemaType::kBoolean: return "bool";
-    case SchemaType::kArray: return "[]" + (s.items ? GoTypeName(*s.items) : std::string("interface {}"));
-    case SchemaType::kMap: return "map[string]" + (s.items ? GoTypeName(*s.items) : std::string("interface {}"));
+    case SchemaType::kArray:
+      return "[]" + (s.items ? GoTypeName(*s.items) : std::string("interface {}"));
+    case SchemaType::kMap:
+      return "map[string]" + (s.items ? GoTypeName(*s.items) : std::string("interface {}"));
     case SchemaType::kIntOrString: return "intstr.IntOrString";
     case SchemaType::kQuantity: return "resource.Quantity";
     case SchemaType::kAny: return "interface {}";
@@ -99,8 +101,9 @@ struct Walker {
         }
         auto q = Quantity::Parse(text);
         if (!q) {
-          report.type_errors.push_back("quantities must match the regular expression "
-                                       "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'");
+          report.type_errors.push_back(
+              "quantities must match the regular expression "
+              "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'");
           return;
         }
         v = q->ToString();

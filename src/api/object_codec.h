@@ -17,7 +17,8 @@ struct DecodeReport {
   // Paths of fields the schema does not know, e.g. "spec.containers[0].imagePullPolcy".
   std::vector<std::string> unknown_fields;
   // Type mismatches, as Kubernetes words them, e.g.
-  // "json: cannot unmarshal string into Go struct field ContainerPort.spec.containers.ports.containerPort of type int32".
+  // "json: cannot unmarshal string into Go struct field
+  // ContainerPort.spec.containers.ports.containerPort of type int32".
   std::vector<std::string> type_errors;
 };
 

@@ -20,12 +20,12 @@
 namespace skiff::api {
 
 enum class SchemaType {
-  kObject,       // fixed properties
-  kArray,        // `items`
-  kMap,          // string keys, values of `items` (OpenAPI additionalProperties)
+  kObject,  // fixed properties
+  kArray,   // `items`
+  kMap,     // string keys, values of `items` (OpenAPI additionalProperties)
   kString,
-  kInteger,      // format int32 / int64
-  kNumber,       // format double
+  kInteger,  // format int32 / int64
+  kNumber,   // format double
   kBoolean,
   kIntOrString,  // x-kubernetes-int-or-string
   kQuantity,     // resource.Quantity: string or number, canonicalised
@@ -79,11 +79,11 @@ struct Schema {
   // kArray and kMap: the element / value schema. map_type also applies to kObject
   // (a struct replaced as a whole, e.g. LocalObjectReference).
   const Schema* items = nullptr;
-  std::string list_type;                    // "atomic", "set", "map" (x-kubernetes-list-type)
-  std::vector<std::string> list_map_keys;   // x-kubernetes-list-map-keys
-  std::string map_type;                     // "atomic", "granular" (x-kubernetes-map-type)
-  std::string patch_strategy;               // "merge", "retainKeys", "merge,retainKeys", "replace"
-  std::string patch_merge_key;              // x-kubernetes-patch-merge-key
+  std::string list_type;                   // "atomic", "set", "map" (x-kubernetes-list-type)
+  std::vector<std::string> list_map_keys;  // x-kubernetes-list-map-keys
+  std::string map_type;                    // "atomic", "granular" (x-kubernetes-map-type)
+  std::string patch_strategy;              // "merge", "retainKeys", "merge,retainKeys", "replace"
+  std::string patch_merge_key;             // x-kubernetes-patch-merge-key
 
   // kString
   std::vector<std::string> enum_values;

@@ -44,7 +44,8 @@ HttpResponse TextResponse(int code, std::string body) {
 
 bool IsPublicPath(std::string_view path) {
   return path == "/healthz" || path == "/livez" || path == "/readyz" || path == "/version" ||
-         path.starts_with("/healthz/") || path.starts_with("/livez/") || path.starts_with("/readyz/");
+         path.starts_with("/healthz/") || path.starts_with("/livez/") ||
+         path.starts_with("/readyz/");
 }
 
 std::string VersionJson() {
@@ -118,7 +119,8 @@ HttpResponse ApiServer::Handle(HttpRequest&& req) {
   bool anonymous = true;
   auto authn = authenticator_.Authenticate(req);
   if (!authn) {
-    if (!IsPublicPath(req.path)) return StatusResponse(Status(StatusCode::kUnauthorized, "Unauthorized"));
+    if (!IsPublicPath(req.path))
+      return StatusResponse(Status(StatusCode::kUnauthorized, "Unauthorized"));
   } else if (authn->has_value()) {
     user = std::move(**authn);
     anonymous = false;
@@ -172,19 +174,23 @@ HttpResponse ApiServer::HandleNonResource(const HttpRequest& req) {
     return TextResponse(200, "ok");
   }
   if (path == "/readyz" || path.starts_with("/readyz/")) {
-    return ready_ ? TextResponse(200, "ok") : TextResponse(503, "[-]skiff-ready failed: not ready\n");
+    return ready_ ? TextResponse(200, "ok")
+                  : TextResponse(503, "[-]skiff-ready failed: not ready\n");
   }
   if (path == "/version" || path == "/version/") return JsonResponse(200, VersionJson());
   if (req.method != "GET" && req.method != "HEAD") {
-    return StatusResponse(Status(StatusCode::kMethodNotAllowed,
-                                 "the server does not allow this method on the requested resource"));
+    return StatusResponse(
+        Status(StatusCode::kMethodNotAllowed,
+               "the server does not allow this method on the requested resource"));
   }
   std::string_view accept = req.Header("Accept");
   std::string trimmed = path;
   while (trimmed.size() > 1 && trimmed.back() == '/') trimmed.pop_back();
   // Documents depend only on the catalogue: build each once.
-  auto cached = [this](const std::string& key, const std::function<std::optional<std::string>()>& build)
-      -> std::optional<std::string> {
+  auto cached =
+      [this](
+          const std::string& key,
+          const std::function<std::optional<std::string>()>& build) -> std::optional<std::string> {
     std::lock_guard lock(docs_mu_);
     auto it = docs_.find(key);
     if (it != docs_.end()) return it->second;
@@ -223,29 +229,34 @@ HttpResponse ApiServer::HandleNonResource(const HttpRequest& req) {
   }
   if (trimmed == "/openapi/v2" || trimmed == "/swagger.json") {
     if (accept.find("protobuf") != std::string_view::npos) {
-      auto doc = cached("openapi-v2-pb", [&] { return std::optional<std::string>(OpenApiV2Protobuf(catalogue_)); });
+      auto doc = cached("openapi-v2-pb",
+                        [&] { return std::optional<std::string>(OpenApiV2Protobuf(catalogue_)); });
       HttpResponse r;
       r.status = 200;
       r.SetHeader("Content-Type", std::string(kOpenApiV2ProtobufContentType));
       r.body = std::move(*doc);
       return r;
     }
-    auto doc = cached("openapi-v2", [&] { return std::optional<std::string>(OpenApiV2(catalogue_)); });
+    auto doc =
+        cached("openapi-v2", [&] { return std::optional<std::string>(OpenApiV2(catalogue_)); });
     return JsonResponse(200, std::move(*doc));
   }
   if (trimmed == "/openapi/v3") {
-    auto doc = cached("openapi-v3", [&] { return std::optional<std::string>(OpenApiV3Index(catalogue_)); });
+    auto doc = cached("openapi-v3",
+                      [&] { return std::optional<std::string>(OpenApiV3Index(catalogue_)); });
     return JsonResponse(200, std::move(*doc));
   }
   if (trimmed.starts_with("/openapi/v3/")) {
-    auto doc = cached(trimmed, [&] { return OpenApiV3GroupVersion(catalogue_, trimmed.substr(12)); });
+    auto doc =
+        cached(trimmed, [&] { return OpenApiV3GroupVersion(catalogue_, trimmed.substr(12)); });
     if (doc) {
       HttpResponse r = JsonResponse(200, std::move(*doc));
       r.SetHeader("Cache-Control", "public, immutable");
       return r;
     }
   }
-  return StatusResponse(Status(StatusCode::kNotFound, "the server could not find the requested resource"));
+  return StatusResponse(
+      Status(StatusCode::kNotFound, "the server could not find the requested resource"));
 }
 
 }  // namespace skiff

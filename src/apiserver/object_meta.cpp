@@ -36,7 +36,8 @@ std::string Quote(std::string_view s) {
 
 void AddInvalid(std::vector<StatusCause>& errors, std::string field, std::string_view value,
                 const std::string& detail) {
-  errors.push_back({"FieldValueInvalid", "Invalid value: " + Quote(value) + ": " + detail, std::move(field)});
+  errors.push_back(
+      {"FieldValueInvalid", "Invalid value: " + Quote(value) + ": " + detail, std::move(field)});
 }
 
 }  // namespace
@@ -55,7 +56,8 @@ void PrepareMetaForCreate(json::object& obj, const api::ResourceInfo& r,
   auto* name = m.if_contains("name");
   bool has_name = name && name->is_string() && !name->as_string().empty();
   if (!has_name) {
-    if (auto* gen = m.if_contains("generateName"); gen && gen->is_string() && !gen->as_string().empty()) {
+    if (auto* gen = m.if_contains("generateName");
+        gen && gen->is_string() && !gen->as_string().empty()) {
       std::string base(gen->as_string());
       // Kubernetes trims the prefix so the generated name stays within 63 characters.
       if (base.size() > 58) base.resize(58);
@@ -80,9 +82,9 @@ void PrepareMetaForUpdate(json::object& obj, const json::object& old, const api:
   json::object& m = Meta(obj);
   const json::object* om = nullptr;
   if (auto* v = old.if_contains("metadata"); v && v->is_object()) om = &v->as_object();
-  static const char* const kServerOwned[] = {"uid", "creationTimestamp", "deletionTimestamp",
-                                             "deletionGracePeriodSeconds", "generation", "name",
-                                             "generateName"};
+  static const char* const kServerOwned[] = {
+      "uid",  "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation",
+      "name", "generateName"};
   for (const char* key : kServerOwned) {
     const json::value* ov = om ? om->if_contains(key) : nullptr;
     if (ov) {
@@ -122,7 +124,8 @@ void ValidateObjectMeta(const json::object& obj, const api::ResourceInfo& r,
     if (auto* n = m->if_contains("name"); n && n->is_string()) name = std::string(n->as_string());
   }
   if (name.empty()) {
-    errors.push_back({"FieldValueRequired", "Required value: name or generateName is required", "metadata.name"});
+    errors.push_back({"FieldValueRequired", "Required value: name or generateName is required",
+                      "metadata.name"});
   } else {
     std::string rule = NameRuleFor(r);
     std::vector<std::string> problems = rule == "label"     ? IsDns1123Label(name)
@@ -153,8 +156,8 @@ void ValidateObjectMeta(const json::object& obj, const api::ResourceInfo& r,
       if (kv.value().is_string()) total += kv.value().as_string().size();
     }
     if (total > 256 * 1024) {
-      errors.push_back({"FieldValueTooLong",
-                        "Too long: must have at most 262144 bytes", "metadata.annotations"});
+      errors.push_back({"FieldValueTooLong", "Too long: must have at most 262144 bytes",
+                        "metadata.annotations"});
     }
   }
   if (auto* fin = m->if_contains("finalizers"); fin && fin->is_array()) {
@@ -220,7 +223,8 @@ void ValidateObjectMetaUpdate(const json::object& obj, const json::object& old,
   list += "}";
   errors.push_back({"FieldValueForbidden",
                     "Forbidden: no new finalizers can be added if the object is being deleted, "
-                    "found new finalizers " + list,
+                    "found new finalizers " +
+                        list,
                     "metadata.finalizers"});
 }
 

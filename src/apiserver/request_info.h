@@ -11,8 +11,8 @@ struct RequestInfo {
   std::string api_prefix;  // "api" or "apis"
   std::string group;       // "" for the core group
   std::string version;
-  std::string ns;          // namespace from the path, may be empty
-  std::string resource;    // plural, e.g. "pods"
+  std::string ns;        // namespace from the path, may be empty
+  std::string resource;  // plural, e.g. "pods"
   std::string name;
   std::string subresource;  // "status", "scale", ...
   // "get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"

@@ -12,9 +12,9 @@
 #include "apiserver/api_server.h"
 #include "apiserver/object_meta.h"
 #include "apiserver/responses.h"
+#include "apiserver/schema_patch_meta.h"
 #include "apiserver/service_allocator.h"
 #include "apiserver/watch_cache.h"
-#include "apiserver/schema_patch_meta.h"
 #include "base/base64.h"
 #include "base/field_selector.h"
 #include "base/json_codec.h"
@@ -61,7 +61,9 @@ Status ConflictModified(const ResourceInfo& r, const std::string& name) {
   return s;
 }
 
-Status BadRequest(std::string message) { return Status(StatusCode::kBadRequest, std::move(message)); }
+Status BadRequest(std::string message) {
+  return Status(StatusCode::kBadRequest, std::move(message));
+}
 
 std::string CacheKey(const ResourceInfo& r, const std::string& ns, const std::string& name) {
   return r.namespaced() ? ns + "/" + name : name;
@@ -120,9 +122,8 @@ Result<FieldValidation> FieldValidationOf(const HttpRequest& req) {
   if (!v || v->empty() || *v == "Warn") return FieldValidation::kWarn;
   if (*v == "Strict") return FieldValidation::kStrict;
   if (*v == "Ignore") return FieldValidation::kIgnore;
-  return Err(StatusCode::kBadRequest,
-             "fieldValidation parameter unsupported: " + std::string(*v) +
-                 ". Supported values: Ignore, Warn, Strict");
+  return Err(StatusCode::kBadRequest, "fieldValidation parameter unsupported: " + std::string(*v) +
+                                          ". Supported values: Ignore, Warn, Strict");
 }
 
 std::string WarningHeader(const std::string& text) {
@@ -144,7 +145,8 @@ Status InvalidStatus(const ResourceInfo& r, const std::string& name,
     msg += "[";
     for (size_t i = 0; i < causes.size(); ++i) {
       if (i) msg += ", ";
-      msg += causes[i].field.empty() ? causes[i].message : causes[i].field + ": " + causes[i].message;
+      msg +=
+          causes[i].field.empty() ? causes[i].message : causes[i].field + ": " + causes[i].message;
     }
     msg += "]";
   }
@@ -219,7 +221,8 @@ Status ResourceHandler::Start() {
   int64_t from = INT64_MAX;
   for (auto& [r, cache] : caches_) from = std::min(from, cache->revision());
   if (caches_.empty()) from = 0;
-  auto watch = store_.Watch("/registry/", from, [this](WatchBatch&& batch) { OnStoreBatch(std::move(batch)); });
+  auto watch = store_.Watch("/registry/", from,
+                            [this](WatchBatch&& batch) { OnStoreBatch(std::move(batch)); });
   if (!watch) return watch.error();
   store_watch_ = std::move(*watch);
   const ResourceInfo* svc = catalogue_.Find("", "v1", "services");
@@ -274,10 +277,12 @@ WatchCache* ResourceHandler::CacheFor(const ResourceInfo& r) {
 HttpResponse ResourceHandler::Handle(const HttpRequest& req, const RequestInfo& info) {
   const ResourceInfo* r = catalogue_.Find(info.group, info.version, info.resource);
   if (!r) {
-    return StatusResponse(Status(StatusCode::kNotFound, "the server could not find the requested resource"));
+    return StatusResponse(
+        Status(StatusCode::kNotFound, "the server could not find the requested resource"));
   }
   if (!info.subresource.empty() && !r->HasSubresource(info.subresource)) {
-    return StatusResponse(Status(StatusCode::kNotFound, "the server could not find the requested resource"));
+    return StatusResponse(
+        Status(StatusCode::kNotFound, "the server could not find the requested resource"));
   }
   const auto& verbs = r->decl->verbs;
   std::string verb = info.verb;
@@ -287,7 +292,8 @@ HttpResponse ResourceHandler::Handle(const HttpRequest& req, const RequestInfo& 
     return StatusResponse(s);
   }
   if (r->namespaced() && info.ns.empty() && !info.name.empty()) {
-    return StatusResponse(Status(StatusCode::kNotFound, "the server could not find the requested resource"));
+    return StatusResponse(
+        Status(StatusCode::kNotFound, "the server could not find the requested resource"));
   }
   auto validation = FieldValidationOf(req);
   if (!validation) return StatusResponse(validation.error());
@@ -297,8 +303,9 @@ HttpResponse ResourceHandler::Handle(const HttpRequest& req, const RequestInfo& 
   if (verb == "watch") return Watch(c);
   if (verb == "create") {
     if (!info.name.empty() && info.subresource.empty()) {
-      return StatusResponse(Status(StatusCode::kMethodNotAllowed,
-                                   "the server does not allow this method on the requested resource"));
+      return StatusResponse(
+          Status(StatusCode::kMethodNotAllowed,
+                 "the server does not allow this method on the requested resource"));
     }
     return c.Finish(Create(c));
   }
@@ -375,7 +382,8 @@ HttpResponse ResourceHandler::Get(Ctx& c) {
       auto current = store_.CurrentRevision();
       if (!current) return StatusResponse(current.error());
       if (!cache->WaitUntilFresh(*current, kFreshnessTimeout)) {
-        return StatusResponse(Status(StatusCode::kTimeout, "Timeout: the watch cache did not catch up"));
+        return StatusResponse(
+            Status(StatusCode::kTimeout, "Timeout: the watch cache did not catch up"));
       }
     }
     obj = cache->Get(key, nullptr);
@@ -419,16 +427,21 @@ Result<ContinueToken> DecodeContinue(std::string_view token) {
   auto* rv = o.if_contains("rv");
   auto* start = o.if_contains("start");
   if (!ver || !ver->is_string() || ver->as_string() != "meta.k8s.io/v1") {
-    return Err(BadRequest("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)"));
+    return Err(
+        BadRequest("continue key is not valid: incorrect encoded start resourceVersion (version "
+                   "meta.k8s.io/v1)"));
   }
   if (!rv || !rv->is_int64() || rv->as_int64() <= 0 || !start || !start->is_string()) {
-    return Err(BadRequest("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)"));
+    return Err(
+        BadRequest("continue key is not valid: incorrect encoded start resourceVersion (version "
+                   "meta.k8s.io/v1)"));
   }
   ContinueToken t;
   t.revision = rv->as_int64();
   t.start = std::string(start->as_string());
   if (!t.start.empty() && t.start.back() == '\0') t.start.pop_back();
-  if (t.start.find("..") != std::string::npos) return Err(BadRequest("continue key is not valid: invalid start key"));
+  if (t.start.find("..") != std::string::npos)
+    return Err(BadRequest("continue key is not valid: invalid start key"));
   return t;
 }
 
@@ -494,12 +507,14 @@ HttpResponse ResourceHandler::List(Ctx& c) {
   std::string_view rv_match = c.req.Query("resourceVersionMatch").value_or("");
   std::string_view cont = c.req.Query("continue").value_or("");
   if (!rv_match.empty() && rv_match != "Exact" && rv_match != "NotOlderThan") {
-    return StatusResponse(BadRequest("resourceVersionMatch: Unsupported value: \"" + std::string(rv_match) +
+    return StatusResponse(BadRequest("resourceVersionMatch: Unsupported value: \"" +
+                                     std::string(rv_match) +
                                      "\": supported values: \"Exact\", \"NotOlderThan\""));
   }
   if (!rv_match.empty() && rv_param.empty()) {
-    return StatusResponse(Status(StatusCode::kInvalid,
-                                 "resourceVersionMatch is forbidden unless resourceVersion is provided"));
+    return StatusResponse(
+        Status(StatusCode::kInvalid,
+               "resourceVersionMatch is forbidden unless resourceVersion is provided"));
   }
   if (!cont.empty() && !rv_param.empty() && rv_param != "0") {
     return StatusResponse(Status(StatusCode::kInvalid,
@@ -520,17 +535,20 @@ HttpResponse ResourceHandler::List(Ctx& c) {
   } else if (rv_match == "Exact") {
     bool ok = false;
     from_store_rev = ParseRevision(rv_param, &ok);
-    if (!ok) return StatusResponse(BadRequest("invalid resource version: " + std::string(rv_param)));
+    if (!ok)
+      return StatusResponse(BadRequest("invalid resource version: " + std::string(rv_param)));
   } else if (rv_param.empty()) {
     auto current = store_.CurrentRevision();
     if (!current) return StatusResponse(current.error());
     if (!cache->WaitUntilFresh(*current, kFreshnessTimeout)) {
-      return StatusResponse(Status(StatusCode::kTimeout, "Timeout: the watch cache did not catch up"));
+      return StatusResponse(
+          Status(StatusCode::kTimeout, "Timeout: the watch cache did not catch up"));
     }
   } else if (rv_param != "0") {
     bool ok = false;
     int64_t want = ParseRevision(rv_param, &ok);
-    if (!ok) return StatusResponse(BadRequest("invalid resource version: " + std::string(rv_param)));
+    if (!ok)
+      return StatusResponse(BadRequest("invalid resource version: " + std::string(rv_param)));
     if (!cache->WaitUntilFresh(want, std::chrono::seconds(3))) {
       Status s(StatusCode::kTimeout, "Too large resource version: " + std::string(rv_param) +
                                          ", current: " + std::to_string(cache->revision()));
@@ -558,7 +576,8 @@ HttpResponse ResourceHandler::List(Ctx& c) {
       }
       for (auto& kv : range->kvs) {
         after = kv.key;
-        auto obj = MakeCachedObject(kv.key.substr(c.r.key_prefix.size()), kv.value, kv.mod_revision);
+        auto obj =
+            MakeCachedObject(kv.key.substr(c.r.key_prefix.size()), kv.value, kv.mod_revision);
         if (!obj || !filter->Matches(**obj)) continue;
         if (limit > 0 && static_cast<int64_t>(items.size()) >= limit) {
           more = true;
@@ -670,7 +689,8 @@ std::string ErrorEvent(const Status& status) {
 
 HttpResponse ResourceHandler::Watch(Ctx& c) {
   WatchCache* cache = CacheFor(c.r);
-  if (!cache) return StatusResponse(Status(StatusCode::kMethodNotAllowed, "watch is not supported"));
+  if (!cache)
+    return StatusResponse(Status(StatusCode::kMethodNotAllowed, "watch is not supported"));
   auto filter = MakeFilter(c);
   if (!filter) return StatusResponse(filter.error());
   std::string_view rv_param = c.req.Query("resourceVersion").value_or("");
@@ -678,7 +698,8 @@ HttpResponse ResourceHandler::Watch(Ctx& c) {
   if (!rv_param.empty() && rv_param != "0") {
     bool ok = false;
     from = ParseRevision(rv_param, &ok);
-    if (!ok) return StatusResponse(BadRequest("invalid resource version: " + std::string(rv_param)));
+    if (!ok)
+      return StatusResponse(BadRequest("invalid resource version: " + std::string(rv_param)));
   }
   std::string_view send_initial = c.req.Query("sendInitialEvents").value_or("");
   bool initial_events = from == 0;
@@ -722,8 +743,8 @@ HttpResponse ResourceHandler::Watch(Ctx& c) {
     session->cache = cache;
     session->bookmarks = bookmarks;
     session->deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout);
-    session->next_bookmark = std::chrono::steady_clock::now() +
-                             std::chrono::seconds(options_.bookmark_interval_seconds);
+    session->next_bookmark =
+        std::chrono::steady_clock::now() + std::chrono::seconds(options_.bookmark_interval_seconds);
     auto end_marker_pending = std::make_shared<bool>(initial_end_bookmark);
     std::weak_ptr<ResponseStream> weak_stream = stream;
     auto sink = [this, r, as_table, weak_stream, end_marker_pending, req_copy](
@@ -748,12 +769,13 @@ HttpResponse ResourceHandler::Watch(Ctx& c) {
           meta["annotations"] = json::object{{"k8s.io/initial-events-end", "true"}};
           *end_marker_pending = false;
         }
-        json::object bm{{"kind", r->kind()}, {"apiVersion", r->group_version}, {"metadata", std::move(meta)}};
+        json::object bm{
+            {"kind", r->kind()}, {"apiVersion", r->group_version}, {"metadata", std::move(meta)}};
         line = "{\"type\":\"BOOKMARK\",\"object\":" + json::serialize(bm) + "}\n";
       } else if (as_table) {
         json::object table = BuildTable(*r, {obj}, req_copy, rev, "");
-        line = std::string("{\"type\":\"") + EventTypeName(kind) + "\",\"object\":" +
-               json::serialize(table) + "}\n";
+        line = std::string("{\"type\":\"") + EventTypeName(kind) +
+               "\",\"object\":" + json::serialize(table) + "}\n";
       } else {
         line.reserve(obj->json.size() + 40);
         line += "{\"type\":\"";
@@ -885,8 +907,8 @@ Result<json::object> ResourceHandler::DecodeObject(Ctx& c, json::value body,
 
   api::DecodeReport report;
   api::DecodeAgainstSchema(body, *c.r.decl->schema, report);
-  std::string prefix = c.r.kind() + " in version \"" + c.r.version() + "\" cannot be handled as a " +
-                       c.r.kind() + ": ";
+  std::string prefix = c.r.kind() + " in version \"" + c.r.version() +
+                       "\" cannot be handled as a " + c.r.kind() + ": ";
   if (!report.type_errors.empty()) return Err(BadRequest(prefix + report.type_errors.front()));
   std::vector<std::string> problems;
   for (const auto& d : duplicates) problems.push_back("duplicate field \"" + d + "\"");
@@ -915,10 +937,11 @@ Status ResourceHandler::CheckNamespaceWritable(const std::string& ns) {
   const json::object* o = obj->object->if_object();
   const json::object* meta = o ? MetaOf(*o) : nullptr;
   if (meta && meta->contains("deletionTimestamp")) {
-    Status s(StatusCode::kForbidden, "unable to create new content in namespace " + ns +
-                                         " because it is being terminated");
+    Status s(StatusCode::kForbidden,
+             "unable to create new content in namespace " + ns + " because it is being terminated");
     s.SetDetails("", "namespaces", ns);
-    s.AddCause({"NamespaceTerminating", "namespace " + ns + " is being terminated", "metadata.namespace"});
+    s.AddCause(
+        {"NamespaceTerminating", "namespace " + ns + " is being terminated", "metadata.namespace"});
     return s;
   }
   return Status::Ok();
@@ -938,8 +961,9 @@ HttpResponse ResourceHandler::Create(Ctx& c) {
     if (ns.empty()) {
       (*meta)["namespace"] = c.info.ns;
     } else if (ns != c.info.ns) {
-      return StatusResponse(BadRequest("the namespace of the provided object does not match the "
-                                       "namespace sent on the request"));
+      return StatusResponse(
+          BadRequest("the namespace of the provided object does not match the "
+                     "namespace sent on the request"));
     }
   } else {
     meta->erase("namespace");
@@ -972,7 +996,8 @@ HttpResponse ResourceHandler::Create(Ctx& c) {
     auto res = services_->AllocateFor(obj, nullptr);
     if (!res) {
       Status err = res.error();
-      if (err.code() == StatusCode::kInvalid) return StatusResponse(InvalidStatus(c.r, name, err.causes()));
+      if (err.code() == StatusCode::kInvalid)
+        return StatusResponse(InvalidStatus(c.r, name, err.causes()));
       return StatusResponse(err);
     }
     reservation = std::move(*res);
@@ -985,7 +1010,8 @@ HttpResponse ResourceHandler::Create(Ctx& c) {
   if (!rev) {
     Status err = rev.error();
     if (err.code() == StatusCode::kAlreadyExists) {
-      err = Status(StatusCode::kAlreadyExists, QualifiedResource(c.r) + " \"" + name + "\" already exists");
+      err = Status(StatusCode::kAlreadyExists,
+                   QualifiedResource(c.r) + " \"" + name + "\" already exists");
       err.SetDetails(c.r.group(), c.r.plural(), name);
     }
     return StatusResponse(err);
@@ -1105,8 +1131,9 @@ HttpResponse ResourceHandler::Update(Ctx& c) {
   if (c.r.namespaced()) {
     std::string ns = StringAt(meta, "namespace");
     if (!ns.empty() && ns != c.info.ns) {
-      return StatusResponse(BadRequest("the namespace of the provided object does not match the "
-                                       "namespace sent on the request"));
+      return StatusResponse(
+          BadRequest("the namespace of the provided object does not match the "
+                     "namespace sent on the request"));
     }
     (*meta)["namespace"] = c.info.ns;
   }
@@ -1115,7 +1142,8 @@ HttpResponse ResourceHandler::Update(Ctx& c) {
     int64_t rev = 0;
     auto old = Load(c.r, key, &rev);
     if (!old) {
-      if (old.error().code() == StatusCode::kNotFound) return StatusResponse(NotFound(c.r, c.info.name));
+      if (old.error().code() == StatusCode::kNotFound)
+        return StatusResponse(NotFound(c.r, c.info.name));
       return StatusResponse(old.error());
     }
     if (c.info.subresource == "scale") {
@@ -1136,7 +1164,8 @@ HttpResponse ResourceHandler::Update(Ctx& c) {
       bool conflict = false;
       auto result = StoreUpdate(c, std::move(updated), *old, rev, &conflict);
       if (!result && conflict && want_rv.empty()) continue;
-      if (!result) return StatusResponse(conflict ? ConflictModified(c.r, c.info.name) : result.error());
+      if (!result)
+        return StatusResponse(conflict ? ConflictModified(c.r, c.info.name) : result.error());
       json::value v = json::parse(*result);
       return ObjectResponse(200, json::value(ScaleFor(c.r, v.as_object())), c.out.format);
     }
@@ -1149,7 +1178,8 @@ HttpResponse ResourceHandler::Update(Ctx& c) {
     bool conflict = false;
     auto result = StoreUpdate(c, std::move(obj), *old, rev, &conflict);
     if (!result && conflict && want_rv.empty()) continue;
-    if (!result) return StatusResponse(conflict ? ConflictModified(c.r, c.info.name) : result.error());
+    if (!result)
+      return StatusResponse(conflict ? ConflictModified(c.r, c.info.name) : result.error());
     return ObjectResponse(200, std::move(*result), c.out.format);
   }
   return StatusResponse(ConflictModified(c.r, c.info.name));
@@ -1180,11 +1210,12 @@ HttpResponse ResourceHandler::Patch(Ctx& c) {
     int64_t rev = 0;
     auto old = Load(c.r, key, &rev);
     if (!old) {
-      if (old.error().code() == StatusCode::kNotFound) return StatusResponse(NotFound(c.r, c.info.name));
+      if (old.error().code() == StatusCode::kNotFound)
+        return StatusResponse(NotFound(c.r, c.info.name));
       return StatusResponse(old.error());
     }
-    json::value current = c.info.subresource == "scale" ? json::value(ScaleFor(c.r, *old))
-                                                         : json::value(*old);
+    json::value current =
+        c.info.subresource == "scale" ? json::value(ScaleFor(c.r, *old)) : json::value(*old);
     Result<json::value> patched = Err(StatusCode::kInternal, "unreachable");
     switch (type) {
       case kJsonPatch: patched = ApplyJsonPatch(current, *patch); break;
@@ -1192,7 +1223,8 @@ HttpResponse ResourceHandler::Patch(Ctx& c) {
       case kStrategic: patched = ApplyStrategicMergePatch(current, *patch, &patch_meta); break;
     }
     if (!patched) return StatusResponse(patched.error());
-    if (!patched->is_object()) return StatusResponse(BadRequest("the patched object is not a JSON object"));
+    if (!patched->is_object())
+      return StatusResponse(BadRequest("the patched object is not a JSON object"));
     std::string want_rv = StringAt(MetaOf(patched->as_object()), "resourceVersion");
     if (!want_rv.empty() && want_rv != std::to_string(rev)) {
       return StatusResponse(ConflictModified(c.r, c.info.name));
@@ -1201,7 +1233,9 @@ HttpResponse ResourceHandler::Patch(Ctx& c) {
     if (!decoded) return StatusResponse(decoded.error());
     json::object obj = std::move(*decoded);
     if (StringAt(MetaOf(obj), "name") != c.info.name) {
-      return StatusResponse(BadRequest("metadata.name: Invalid value: the name of the object does not match the name on the URL"));
+      return StatusResponse(
+          BadRequest("metadata.name: Invalid value: the name of the object does not match the name "
+                     "on the URL"));
     }
     if (c.info.subresource == "scale") {
       json::object updated = *old;
@@ -1256,7 +1290,8 @@ Result<DeleteOptions> ParseDeleteOptions(const HttpRequest& req, const json::obj
   }
   if (auto p = req.Query("propagationPolicy"); p) o.propagation = std::string(*p);
   if (body) {
-    if (auto* g = body->if_contains("gracePeriodSeconds"); g && g->is_int64()) o.grace_period = g->as_int64();
+    if (auto* g = body->if_contains("gracePeriodSeconds"); g && g->is_int64())
+      o.grace_period = g->as_int64();
     if (auto* p = body->if_contains("propagationPolicy"); p && p->is_string()) {
       o.propagation = std::string(p->as_string());
     }
@@ -1311,10 +1346,11 @@ Result<std::string> ResourceHandler::DeleteOne(Ctx& c, const std::string& name,
       return Err(s);
     }
     if (!opts->precondition_rv.empty() && opts->precondition_rv != std::to_string(rev)) {
-      Status s(StatusCode::kConflict,
-               "Operation cannot be fulfilled on " + QualifiedResource(c.r) + " \"" + name +
-                   "\": Precondition failed: ResourceVersion in precondition: " +
-                   opts->precondition_rv + ", ResourceVersion in object meta: " + std::to_string(rev));
+      Status s(
+          StatusCode::kConflict,
+          "Operation cannot be fulfilled on " + QualifiedResource(c.r) + " \"" + name +
+              "\": Precondition failed: ResourceVersion in precondition: " + opts->precondition_rv +
+              ", ResourceVersion in object meta: " + std::to_string(rev));
       s.SetDetails(c.r.group(), c.r.plural(), name);
       return Err(s);
     }
@@ -1358,7 +1394,8 @@ HttpResponse ResourceHandler::Delete(Ctx& c) {
   if (!c.req.body.empty()) {
     auto parsed = ParseJson(c.req.body, kDefaultJsonMaxDepth);
     if (!parsed) return StatusResponse(parsed.error());
-    if (!parsed->is_object()) return StatusResponse(BadRequest("DeleteOptions must be a JSON object"));
+    if (!parsed->is_object())
+      return StatusResponse(BadRequest("DeleteOptions must be a JSON object"));
     body = std::move(*parsed);
   }
   auto result = DeleteOne(c, c.info.name, body ? &body->as_object() : nullptr);
@@ -1368,7 +1405,9 @@ HttpResponse ResourceHandler::Delete(Ctx& c) {
 
 HttpResponse ResourceHandler::DeleteCollection(Ctx& c) {
   WatchCache* cache = CacheFor(c.r);
-  if (!cache) return StatusResponse(Status(StatusCode::kMethodNotAllowed, "deletecollection is not supported"));
+  if (!cache)
+    return StatusResponse(
+        Status(StatusCode::kMethodNotAllowed, "deletecollection is not supported"));
   auto filter = MakeFilter(c);
   if (!filter) return StatusResponse(filter.error());
   std::optional<json::value> body;
@@ -1408,10 +1447,11 @@ Status ResourceHandler::EnsureNamespace(const std::string& name) {
   auto existing = store_.Get(nsr->key_prefix + name);
   if (existing) return Status::Ok();
   if (existing.error().code() != StatusCode::kNotFound) return existing.error();
-  json::object obj{{"apiVersion", "v1"},
-                   {"kind", "Namespace"},
-                   {"metadata", json::object{{"name", name},
-                                             {"labels", json::object{{"kubernetes.io/metadata.name", name}}}}}};
+  json::object obj{
+      {"apiVersion", "v1"},
+      {"kind", "Namespace"},
+      {"metadata", json::object{{"name", name},
+                                {"labels", json::object{{"kubernetes.io/metadata.name", name}}}}}};
   PrepareMetaForCreate(obj, *nsr, std::chrono::system_clock::now());
   nsr->strategy->PrepareForCreate(obj);
   json::value v(std::move(obj));
@@ -1425,7 +1465,8 @@ Status ResourceHandler::EnsureNamespace(const std::string& name) {
 Status ResourceHandler::PublishKubernetesService(const std::string& host, int port) {
   const ResourceInfo* svc = catalogue_.Find("", "v1", "services");
   const ResourceInfo* eps = catalogue_.Find("", "v1", "endpoints");
-  if (!svc || !eps) return Status(StatusCode::kInternal, "services/endpoints are not in the catalogue");
+  if (!svc || !eps)
+    return Status(StatusCode::kInternal, "services/endpoints are not in the catalogue");
   auto send = [this](const std::string& method, const std::string& path, const json::object& body) {
     return InternalRequest(method, path, body);
   };
@@ -1433,7 +1474,8 @@ Status ResourceHandler::PublishKubernetesService(const std::string& host, int po
   json::object service{
       {"apiVersion", "v1"},
       {"kind", "Service"},
-      {"metadata", json::object{{"name", "kubernetes"}, {"namespace", "default"}, {"labels", labels}}},
+      {"metadata",
+       json::object{{"name", "kubernetes"}, {"namespace", "default"}, {"labels", labels}}},
       {"spec", json::object{{"clusterIP", services_->FirstAddress()},
                             {"type", "ClusterIP"},
                             {"sessionAffinity", "None"},
@@ -1448,12 +1490,15 @@ Status ResourceHandler::PublishKubernetesService(const std::string& host, int po
   json::object endpoints{
       {"apiVersion", "v1"},
       {"kind", "Endpoints"},
-      {"metadata", json::object{{"name", "kubernetes"}, {"namespace", "default"}, {"labels", labels}}},
+      {"metadata",
+       json::object{{"name", "kubernetes"}, {"namespace", "default"}, {"labels", labels}}},
       {"subsets", json::array{json::object{
                       {"addresses", json::array{json::object{{"ip", host}}}},
-                      {"ports", json::array{json::object{{"name", "https"}, {"port", port}, {"protocol", "TCP"}}}}}}}};
+                      {"ports", json::array{json::object{
+                                    {"name", "https"}, {"port", port}, {"protocol", "TCP"}}}}}}}};
   r = send("POST", "/api/v1/namespaces/default/endpoints", endpoints);
-  if (r.status == 409) r = send("PUT", "/api/v1/namespaces/default/endpoints/kubernetes", endpoints);
+  if (r.status == 409)
+    r = send("PUT", "/api/v1/namespaces/default/endpoints/kubernetes", endpoints);
   if (r.status != 200 && r.status != 201) {
     return Status(StatusCode::kInternal, "cannot publish the kubernetes Endpoints: " + r.body);
   }
@@ -1491,19 +1536,21 @@ void ResourceHandler::PopulateNamespaces() {
       (void)InternalRequest("POST", "/api/v1/namespaces/" + ns->name + "/serviceaccounts", sa);
     }
     // ... and the cluster CA bundle, as the root CA publisher ensures.
-    if (!options_.cluster_ca_pem.empty() && !cm_cache->Get(ns->name + "/kube-root-ca.crt", nullptr)) {
+    if (!options_.cluster_ca_pem.empty() &&
+        !cm_cache->Get(ns->name + "/kube-root-ca.crt", nullptr)) {
       json::object cm{
           {"apiVersion", "v1"},
           {"kind", "ConfigMap"},
           {"metadata",
-           json::object{{"name", "kube-root-ca.crt"},
-                        {"namespace", ns->name},
-                        {"annotations",
-                         json::object{{"kubernetes.io/description",
-                                       "Contains a CA bundle that can be used to verify the "
-                                       "kube-apiserver when using internal endpoints such as the "
-                                       "internal service IP or kubernetes.default.svc. No other usage "
-                                       "is guaranteed across distributions of Kubernetes clusters."}}}}},
+           json::object{
+               {"name", "kube-root-ca.crt"},
+               {"namespace", ns->name},
+               {"annotations",
+                json::object{{"kubernetes.io/description",
+                              "Contains a CA bundle that can be used to verify the "
+                              "kube-apiserver when using internal endpoints such as the "
+                              "internal service IP or kubernetes.default.svc. No other usage "
+                              "is guaranteed across distributions of Kubernetes clusters."}}}}},
           {"data", json::object{{"ca.crt", options_.cluster_ca_pem}}}};
       (void)InternalRequest("POST", "/api/v1/namespaces/" + ns->name + "/configmaps", cm);
     }
@@ -1587,15 +1634,20 @@ void ResourceHandler::FinalizeNamespaces() {
         first = false;
       }
       json::array conds;
-      conds.push_back(NamespaceCondition("NamespaceDeletionDiscoveryFailure", false, "ResourcesDiscovered",
+      conds.push_back(NamespaceCondition("NamespaceDeletionDiscoveryFailure", false,
+                                         "ResourcesDiscovered",
                                          "All resources successfully discovered"));
       conds.push_back(NamespaceCondition("NamespaceDeletionGroupVersionParsingFailure", false,
-                                         "ParsedGroupVersions", "All legacy kube types successfully parsed"));
-      conds.push_back(NamespaceCondition("NamespaceDeletionContentFailure", false, "ContentDeleted",
-                                         "All content successfully deleted, may be waiting on finalization"));
-      conds.push_back(NamespaceCondition("NamespaceContentRemaining", true, "SomeResourcesRemain", content));
+                                         "ParsedGroupVersions",
+                                         "All legacy kube types successfully parsed"));
+      conds.push_back(
+          NamespaceCondition("NamespaceDeletionContentFailure", false, "ContentDeleted",
+                             "All content successfully deleted, may be waiting on finalization"));
+      conds.push_back(
+          NamespaceCondition("NamespaceContentRemaining", true, "SomeResourcesRemain", content));
       if (remaining_by_finalizer.empty()) {
-        conds.push_back(NamespaceCondition("NamespaceFinalizersRemaining", false, "ContentHasNoFinalizers",
+        conds.push_back(NamespaceCondition("NamespaceFinalizersRemaining", false,
+                                           "ContentHasNoFinalizers",
                                            "All content-preserving finalizers finished"));
       } else {
         std::string fins = "Some content in the namespace has finalizers remaining: ";
@@ -1604,7 +1656,8 @@ void ResourceHandler::FinalizeNamespaces() {
           fins += (first ? "" : ", ") + f + " in " + std::to_string(n) + " resource instances";
           first = false;
         }
-        conds.push_back(NamespaceCondition("NamespaceFinalizersRemaining", true, "SomeFinalizersRemain", fins));
+        conds.push_back(
+            NamespaceCondition("NamespaceFinalizersRemaining", true, "SomeFinalizersRemain", fins));
       }
       json::value& st = updated["status"];
       if (!st.is_object()) st = json::object();

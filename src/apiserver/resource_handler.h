@@ -72,7 +72,8 @@ class ResourceHandler {
   Result<std::string> StoreUpdate(Ctx& c, boost::json::object obj, const boost::json::object& old,
                                   int64_t old_revision, bool* conflict);
   // Deletes one object (finalizers and graceful deletion honoured); returns the response body.
-  Result<std::string> DeleteOne(Ctx& c, const std::string& name, const boost::json::object* options);
+  Result<std::string> DeleteOne(Ctx& c, const std::string& name,
+                                const boost::json::object* options);
 
   Status CheckNamespaceWritable(const std::string& ns);
   Result<ObjectFilter> MakeFilter(const Ctx& c);

@@ -48,7 +48,8 @@ ServiceAllocator::Reservation::Reservation(Reservation&& other) noexcept
   other.owner_ = nullptr;
 }
 
-ServiceAllocator::Reservation& ServiceAllocator::Reservation::operator=(Reservation&& other) noexcept {
+ServiceAllocator::Reservation& ServiceAllocator::Reservation::operator=(
+    Reservation&& other) noexcept {
   if (this != &other) {
     if (owner_) owner_->Give(ips_, ports_);
     owner_ = other.owner_;
@@ -80,8 +81,9 @@ Status ServiceAllocator::Init() {
     bits = -1;
   }
   if (!ip || bits < 8 || bits > 30) {
-    return Status(StatusCode::kInvalid,
-                  "--service-cluster-ip-range must be an IPv4 CIDR between /8 and /30, got " + cidr);
+    return Status(
+        StatusCode::kInvalid,
+        "--service-cluster-ip-range must be an IPv4 CIDR between /8 and /30, got " + cidr);
   }
   uint32_t mask = bits == 0 ? 0 : ~uint32_t{0} << (32 - bits);
   base_ = *ip & mask;
@@ -137,7 +139,7 @@ void ServiceAllocator::Release(const json::object& svc) {
 }
 
 Result<ServiceAllocator::Reservation> ServiceAllocator::AllocateFor(json::object& svc,
-                                                                   const json::object* old) {
+                                                                    const json::object* old) {
   Reservation res;
   res.owner_ = this;
   json::value& spec_v = svc["spec"];
@@ -154,14 +156,16 @@ Result<ServiceAllocator::Reservation> ServiceAllocator::AllocateFor(json::object
   std::string want_ip = StringField(&spec, "clusterIP");
   if (type == "ExternalName") {
     if (!want_ip.empty() && want_ip != old_ip) {
-      invalid.AddCause({"FieldValueInvalid", "Invalid value: \"" + want_ip +
-                                                 "\": may not be set for ExternalName services",
-                        "spec.clusterIP"});
+      invalid.AddCause(
+          {"FieldValueInvalid",
+           "Invalid value: \"" + want_ip + "\": may not be set for ExternalName services",
+           "spec.clusterIP"});
     }
     if (want_ip.empty()) spec.erase("clusterIPs");
   } else if (old && !old_ip.empty()) {
     if (!want_ip.empty() && want_ip != old_ip) {
-      invalid.AddCause({"FieldValueInvalid", "Invalid value: \"" + want_ip + "\": field is immutable",
+      invalid.AddCause({"FieldValueInvalid",
+                        "Invalid value: \"" + want_ip + "\": field is immutable",
                         "spec.clusterIPs[0]"});
     }
     spec["clusterIP"] = old_ip;
@@ -172,7 +176,8 @@ Result<ServiceAllocator::Reservation> ServiceAllocator::AllocateFor(json::object
     auto ip = ParseIPv4(want_ip);
     std::string list = "[]string{\"" + want_ip + "\"}";
     if (!ip) {
-      invalid.AddCause({"FieldValueInvalid", "Invalid value: \"" + want_ip + "\": must be a valid IP address",
+      invalid.AddCause({"FieldValueInvalid",
+                        "Invalid value: \"" + want_ip + "\": must be a valid IP address",
                         "spec.clusterIPs[0]"});
     } else if (*ip <= base_ || *ip >= base_ + size_ - 1) {
       invalid.AddCause({"FieldValueInvalid",
@@ -195,8 +200,7 @@ Result<ServiceAllocator::Reservation> ServiceAllocator::AllocateFor(json::object
     // The first address belongs to the `kubernetes` Service; allocate at random from the rest.
     uint32_t usable = size_ - 2;
     if (ips_.size() >= usable) {
-      Status full(StatusCode::kInternal,
-                  "failed to allocate a serviceIP: range is full");
+      Status full(StatusCode::kInternal, "failed to allocate a serviceIP: range is full");
       return std::unexpected(full);
     }
     std::uniform_int_distribution<uint32_t> pick(2, size_ - 2);
@@ -243,16 +247,18 @@ Result<ServiceAllocator::Reservation> ServiceAllocator::AllocateFor(json::object
         int port = static_cast<int>(np->as_int64());
         if (old_ports.contains(port)) continue;
         if (port < options_.service_node_port_min || port > options_.service_node_port_max) {
-          invalid.AddCause({"FieldValueInvalid",
-                            "Invalid value: " + std::to_string(port) +
-                                ": provided port is not in the valid range. The range of valid ports is " +
-                                std::to_string(options_.service_node_port_min) + "-" +
-                                std::to_string(options_.service_node_port_max),
-                            field});
+          invalid.AddCause(
+              {"FieldValueInvalid",
+               "Invalid value: " + std::to_string(port) +
+                   ": provided port is not in the valid range. The range of valid ports is " +
+                   std::to_string(options_.service_node_port_min) + "-" +
+                   std::to_string(options_.service_node_port_max),
+               field});
         } else if (ports_.contains(port)) {
-          invalid.AddCause({"FieldValueInvalid",
-                            "Invalid value: " + std::to_string(port) + ": provided port is already allocated",
-                            field});
+          invalid.AddCause(
+              {"FieldValueInvalid",
+               "Invalid value: " + std::to_string(port) + ": provided port is already allocated",
+               field});
         } else {
           ports_.insert(port);
           res.ports_.push_back(port);
@@ -261,12 +267,14 @@ Result<ServiceAllocator::Reservation> ServiceAllocator::AllocateFor(json::object
       }
       int range = options_.service_node_port_max - options_.service_node_port_min + 1;
       if (static_cast<int>(ports_.size()) >= range) {
-        return std::unexpected(Status(StatusCode::kInternal, "failed to allocate a nodePort: range is full"));
+        return std::unexpected(
+            Status(StatusCode::kInternal, "failed to allocate a nodePort: range is full"));
       }
       std::uniform_int_distribution<int> pick(0, range - 1);
       int port = options_.service_node_port_min + pick(rng_);
       while (ports_.contains(port)) {
-        port = port + 1 > options_.service_node_port_max ? options_.service_node_port_min : port + 1;
+        port =
+            port + 1 > options_.service_node_port_max ? options_.service_node_port_min : port + 1;
       }
       ports_.insert(port);
       res.ports_.push_back(port);

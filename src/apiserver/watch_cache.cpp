@@ -110,7 +110,8 @@ void WatchCache::FailWatchers() {
   watchers_.clear();
 }
 
-void WatchCache::ApplyEvents(const std::vector<const WatchEvent*>& events, int64_t through_revision) {
+void WatchCache::ApplyEvents(const std::vector<const WatchEvent*>& events,
+                             int64_t through_revision) {
   // Parse outside the lock.
   struct Parsed {
     WatchEventType type;
@@ -249,9 +250,8 @@ CachedObjectPtr WatchCache::Get(std::string_view key, int64_t* revision) const {
   return it == objects_.end() ? nullptr : it->second;
 }
 
-Result<std::shared_ptr<CacheWatcher>> WatchCache::Watch(int64_t from_revision,
-                                                        bool initial_events, ObjectFilter filter,
-                                                        Sink sink) {
+Result<std::shared_ptr<CacheWatcher>> WatchCache::Watch(int64_t from_revision, bool initial_events,
+                                                        ObjectFilter filter, Sink sink) {
   std::shared_ptr<CacheWatcher> w(new CacheWatcher(this, std::move(filter), std::move(sink)));
   std::lock_guard lock(mu_);
   if (stopped_) return Err(StatusCode::kServiceUnavailable, "the watch cache is stopped");
@@ -268,9 +268,9 @@ Result<std::shared_ptr<CacheWatcher>> WatchCache::Watch(int64_t from_revision,
     w->last_revision_ = revision_;
   } else {
     if (from_revision < oldest_revision_) {
-      return Err(Status(StatusCode::kGone, "too old resource version: " +
-                                               std::to_string(from_revision) + " (" +
-                                               std::to_string(oldest_revision_ + 1) + ")"));
+      return Err(
+          Status(StatusCode::kGone, "too old resource version: " + std::to_string(from_revision) +
+                                        " (" + std::to_string(oldest_revision_ + 1) + ")"));
     }
     w->last_revision_ = from_revision;
     for (const Event& ev : events_) {

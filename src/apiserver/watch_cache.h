@@ -111,7 +111,9 @@ class WatchCache {
   void Stop();
 
   // Storage key <-> cache key.
-  std::string StoreKey(std::string_view cache_key) const { return prefix_ + std::string(cache_key); }
+  std::string StoreKey(std::string_view cache_key) const {
+    return prefix_ + std::string(cache_key);
+  }
 
  private:
   friend class CacheWatcher;
@@ -136,9 +138,9 @@ class WatchCache {
   std::map<std::string, CachedObjectPtr, std::less<>> objects_;  // protected by mu_
   std::deque<Event> events_;                                     // protected by mu_
   int64_t revision_ = 0;                                         // protected by mu_
-  int64_t oldest_revision_ = 0;  // events_ covers (oldest_revision_, revision_]; by mu_
-  std::vector<CacheWatcher*> watchers_;                          // protected by mu_
-  bool stopped_ = false;                                         // protected by mu_
+  int64_t oldest_revision_ = 0;          // events_ covers (oldest_revision_, revision_]; by mu_
+  std::vector<CacheWatcher*> watchers_;  // protected by mu_
+  bool stopped_ = false;                 // protected by mu_
 
   std::unique_ptr<StoreWatch> store_watch_;  // set by Start, reset by Stop
 };

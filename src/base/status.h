@@ -97,7 +97,9 @@ using Result = std::expected<T, Status>;
 inline std::unexpected<Status> Err(StatusCode code, std::string message) {
   return std::unexpected<Status>(Status(code, std::move(message)));
 }
-inline std::unexpected<Status> Err(Status status) { return std::unexpected<Status>(std::move(status)); }
+inline std::unexpected<Status> Err(Status status) {
+  return std::unexpected<Status>(std::move(status));
+}
 
 // HTTP status code and metav1.Status reason for a code.
 int HttpCodeFor(StatusCode code);

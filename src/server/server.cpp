@@ -26,14 +26,16 @@ bool g_stop_requested = false;
 
 Result<std::pair<int, int>> ParsePortRange(const std::string& range) {
   auto dash = range.find('-');
-  if (dash == std::string::npos) return Err(StatusCode::kInvalid, "--service-node-port-range must look like 30000-32767");
+  if (dash == std::string::npos)
+    return Err(StatusCode::kInvalid, "--service-node-port-range must look like 30000-32767");
   try {
     int lo = std::stoi(range.substr(0, dash));
     int hi = std::stoi(range.substr(dash + 1));
     if (lo <= 0 || hi > 65535 || lo > hi) throw std::out_of_range("range");
     return std::make_pair(lo, hi);
   } catch (...) {
-    return Err(StatusCode::kInvalid, "--service-node-port-range is not a valid port range: " + range);
+    return Err(StatusCode::kInvalid,
+               "--service-node-port-range is not a valid port range: " + range);
   }
 }
 
@@ -52,7 +54,9 @@ Status RunServer(const ServerOptions& opts) {
   namespace fs = std::filesystem;
   std::error_code ec;
   fs::create_directories(fs::path(opts.data_dir) / "db", ec);
-  if (ec) return Status(StatusCode::kInternal, "cannot create data dir " + opts.data_dir + ": " + ec.message());
+  if (ec)
+    return Status(StatusCode::kInternal,
+                  "cannot create data dir " + opts.data_dir + ": " + ec.message());
 
   auto ports = ParsePortRange(opts.service_node_port_range);
   if (!ports) return ports.error();
@@ -107,7 +111,8 @@ Status RunServer(const ServerOptions& opts) {
   http_opts.key_pem = pki->serving.key_pem;
   http_opts.client_ca_pem = pki->ca.cert_pem;
   http_opts.worker_threads = opts.worker_threads;
-  auto http = HttpsServer::Start(http_opts, [&api](HttpRequest&& req) { return api.Handle(std::move(req)); });
+  auto http = HttpsServer::Start(http_opts,
+                                 [&api](HttpRequest&& req) { return api.Handle(std::move(req)); });
   if (!http) return http.error();
   int port = (*http)->port();
   st = api.PublishEndpoint(advertise, port);
@@ -116,12 +121,13 @@ Status RunServer(const ServerOptions& opts) {
   std::string kubeconfig = opts.write_kubeconfig.empty()
                                ? (fs::path(opts.data_dir) / "admin.kubeconfig").string()
                                : opts.write_kubeconfig;
-  std::string host = opts.bind_address == "0.0.0.0" || opts.bind_address == "::" ? "127.0.0.1"
-                                                                                : opts.bind_address;
+  std::string host =
+      opts.bind_address == "0.0.0.0" || opts.bind_address == "::" ? "127.0.0.1" : opts.bind_address;
   st = WriteKubeconfig(kubeconfig, "https://" + host + ":" + std::to_string(port), pki->ca.cert_pem,
                        pki->admin.cert_pem, pki->admin.key_pem);
   if (!st.ok()) return st;
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                  started);
   log::Info("server", "ready port=" + std::to_string(port) + " kubeconfig=" + kubeconfig +
                           " startup_ms=" + std::to_string(ms.count()));
 

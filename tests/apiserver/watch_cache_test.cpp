@@ -4,8 +4,8 @@
 #include <mutex>
 #include <thread>
 
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
+#include <boost/json.hpp>
 
 #include "storage/sqlite/sqlite_store.h"
 
@@ -15,10 +15,11 @@ namespace {
 namespace json = boost::json;
 
 std::string ConfigMap(const std::string& ns, const std::string& name, const std::string& app) {
-  json::object o{{"apiVersion", "v1"},
-                 {"kind", "ConfigMap"},
-                 {"metadata", json::object{{"name", name}, {"namespace", ns},
-                                           {"labels", json::object{{"app", app}}}}}};
+  json::object o{
+      {"apiVersion", "v1"},
+      {"kind", "ConfigMap"},
+      {"metadata",
+       json::object{{"name", name}, {"namespace", ns}, {"labels", json::object{{"app", app}}}}}};
   return json::serialize(o);
 }
 
@@ -108,11 +109,12 @@ TEST_F(WatchCacheTest, WatchReplaysFromRevisionThenLive) {
   WaitFresh();
   std::mutex mu;
   std::vector<Recorded> got;
-  auto w = cache_->Watch(r1, false, ObjectFilter{}, [&](WatchEventKind k, const CachedObjectPtr& o, int64_t rev) {
-    std::lock_guard lock(mu);
-    got.push_back({k, o ? o->key : "", rev});
-    return true;
-  });
+  auto w = cache_->Watch(r1, false, ObjectFilter{},
+                         [&](WatchEventKind k, const CachedObjectPtr& o, int64_t rev) {
+                           std::lock_guard lock(mu);
+                           got.push_back({k, o ? o->key : "", rev});
+                           return true;
+                         });
   ASSERT_TRUE(w.has_value());
   Put("ns", "a", "y");
   ASSERT_TRUE(store_->Delete("/registry/configmaps/ns/b", 0).has_value());
@@ -132,10 +134,11 @@ TEST_F(WatchCacheTest, WatchFromZeroSendsInitialAdds) {
   Put("ns", "b", "x");
   StartCache();
   int adds = 0;
-  auto w = cache_->Watch(0, true, ObjectFilter{}, [&](WatchEventKind k, const CachedObjectPtr&, int64_t) {
-    if (k == WatchEventKind::kAdded) ++adds;
-    return true;
-  });
+  auto w = cache_->Watch(0, true, ObjectFilter{},
+                         [&](WatchEventKind k, const CachedObjectPtr&, int64_t) {
+                           if (k == WatchEventKind::kAdded) ++adds;
+                           return true;
+                         });
   ASSERT_TRUE(w.has_value());
   EXPECT_EQ(adds, 2);
 }
@@ -170,18 +173,16 @@ TEST_F(WatchCacheTest, TooOldRevisionIsGone) {
   int64_t first = Put("ns", "a", "x");
   for (int i = 0; i < 5; ++i) Put("ns", "a", "v" + std::to_string(i));
   WaitFresh();
-  auto w = cache_->Watch(first, false, ObjectFilter{}, [](WatchEventKind, const CachedObjectPtr&, int64_t) {
-    return true;
-  });
+  auto w = cache_->Watch(first, false, ObjectFilter{},
+                         [](WatchEventKind, const CachedObjectPtr&, int64_t) { return true; });
   ASSERT_FALSE(w.has_value());
   EXPECT_EQ(w.error().code(), StatusCode::kGone);
 }
 
 TEST_F(WatchCacheTest, SinkReturningFalseEndsTheWatch) {
   StartCache();
-  auto w = cache_->Watch(0, false, ObjectFilter{}, [](WatchEventKind, const CachedObjectPtr&, int64_t) {
-    return false;
-  });
+  auto w = cache_->Watch(0, false, ObjectFilter{},
+                         [](WatchEventKind, const CachedObjectPtr&, int64_t) { return false; });
   ASSERT_TRUE(w.has_value());
   EXPECT_EQ(cache_->watcher_count(), 1u);
   Put("ns", "a", "x");
@@ -193,9 +194,8 @@ TEST_F(WatchCacheTest, SinkReturningFalseEndsTheWatch) {
 TEST_F(WatchCacheTest, DestroyingTheHandleUnregisters) {
   StartCache();
   {
-    auto w = cache_->Watch(0, false, ObjectFilter{}, [](WatchEventKind, const CachedObjectPtr&, int64_t) {
-      return true;
-    });
+    auto w = cache_->Watch(0, false, ObjectFilter{},
+                           [](WatchEventKind, const CachedObjectPtr&, int64_t) { return true; });
     ASSERT_TRUE(w.has_value());
     EXPECT_EQ(cache_->watcher_count(), 1u);
   }
@@ -207,10 +207,11 @@ TEST_F(WatchCacheTest, BookmarkCarriesCurrentRevision) {
   int64_t rev = Put("ns", "a", "x");
   WaitFresh();
   int64_t bookmark_rev = 0;
-  auto w = cache_->Watch(0, false, ObjectFilter{}, [&](WatchEventKind k, const CachedObjectPtr&, int64_t r) {
-    if (k == WatchEventKind::kBookmark) bookmark_rev = r;
-    return true;
-  });
+  auto w = cache_->Watch(0, false, ObjectFilter{},
+                         [&](WatchEventKind k, const CachedObjectPtr&, int64_t r) {
+                           if (k == WatchEventKind::kBookmark) bookmark_rev = r;
+                           return true;
+                         });
   ASSERT_TRUE(w.has_value());
   cache_->Bookmark(*w);
   EXPECT_EQ(bookmark_rev, rev);

@@ -1,6 +1,6 @@
 // skiff: Kubernetes in one binary. Subcommands: server (control plane).
-#include <csignal>
 #include <pthread.h>
+#include <csignal>
 
 #include <cstdio>
 #include <thread>
@@ -38,18 +38,25 @@ int main(int argc, char** argv) {
   CLI::App* srv = app.add_subcommand("server", "Run the control plane (API server, datastore)");
   srv->add_option("--data-dir", server.data_dir, "Directory for state, certificates and kubeconfig")
       ->capture_default_str();
-  srv->add_option("--bind-address", server.bind_address, "Address to serve HTTPS on")->capture_default_str();
-  srv->add_option("--secure-port", server.secure_port, "HTTPS port (0 picks a free one)")->capture_default_str();
+  srv->add_option("--bind-address", server.bind_address, "Address to serve HTTPS on")
+      ->capture_default_str();
+  srv->add_option("--secure-port", server.secure_port, "HTTPS port (0 picks a free one)")
+      ->capture_default_str();
   srv->add_option("--write-kubeconfig", server.write_kubeconfig,
                   "Where to write the admin kubeconfig (default DATA_DIR/admin.kubeconfig)");
   srv->add_flag("--disable-agent", server.disable_agent, "Do not run a node agent in this process");
-  srv->add_option("--service-cluster-ip-range", server.service_cluster_ip_range, "CIDR for Service cluster IPs")
+  srv->add_option("--service-cluster-ip-range", server.service_cluster_ip_range,
+                  "CIDR for Service cluster IPs")
       ->capture_default_str();
-  srv->add_option("--service-node-port-range", server.service_node_port_range, "Port range for NodePort Services")
+  srv->add_option("--service-node-port-range", server.service_node_port_range,
+                  "Port range for NodePort Services")
       ->capture_default_str();
-  srv->add_option("--token-auth-file", server.token_auth_file, "Static bearer tokens (CSV: token,user,uid,\"groups\")");
-  srv->add_option("--advertise-address", server.advertise_address, "Address clients reach this server at");
-  srv->add_option("--tls-san", server.tls_sans, "Extra subject alternative names for the serving certificate");
+  srv->add_option("--token-auth-file", server.token_auth_file,
+                  "Static bearer tokens (CSV: token,user,uid,\"groups\")");
+  srv->add_option("--advertise-address", server.advertise_address,
+                  "Address clients reach this server at");
+  srv->add_option("--tls-san", server.tls_sans,
+                  "Extra subject alternative names for the serving certificate");
   srv->add_option("-v,--v", verbosity, "Log verbosity (klog-style)");
 
   CLI11_PARSE(app, argc, argv);
