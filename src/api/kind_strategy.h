@@ -43,6 +43,10 @@ class KindStrategy {
   // update keeps the old .status, a status update keeps everything but .status.
   virtual bool HasStatusSubresource() const { return false; }
 
+  // True if the server keeps metadata.generation (1 on create, +1 on every spec change),
+  // as Kubernetes does for workload kinds and custom resources but not for e.g. ConfigMaps.
+  virtual bool TracksGeneration() const { return false; }
+
   // True if a create keeps the .status the client sent even though the kind has a
   // status subresource (a kubelet registers its Node with its status).
   virtual bool KeepsStatusOnCreate() const { return false; }

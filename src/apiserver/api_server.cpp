@@ -162,9 +162,124 @@ HttpResponse ApiServer::Handle(HttpRequest&& req) {
       return ObjectResponse(201, json::value(std::move(review)),
                             NegotiateOutput(req.Header("Accept")).format);
     }
+    if (info.group == "authorization.k8s.io" && info.verb == "create" &&
+        (info.resource == "selfsubjectaccessreviews" || info.resource == "subjectaccessreviews" ||
+         info.resource == "localsubjectaccessreviews" ||
+         info.resource == "selfsubjectrulesreviews")) {
+      return HandleAccessReview(req, info, user);
+    }
     return resources_->Handle(req, info);
   }
   return HandleNonResource(req);
+}
+
+namespace {
+
+std::string StringIn(const json::object* o, std::string_view key) {
+  if (!o) return {};
+  auto* v = o->if_contains(key);
+  return v && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+json::array ToArray(const std::vector<std::string>& v) {
+  json::array a;
+  for (const auto& s : v) a.push_back(json::value(s));
+  return a;
+}
+
+}  // namespace
+
+HttpResponse ApiServer::HandleAccessReview(const HttpRequest& req, const RequestInfo& info,
+                                           const UserInfo& requester) {
+  std::vector<std::string> warnings;
+  auto decoded = resources_->DecodeCreateBody(req, info, &warnings);
+  if (!decoded) return StatusResponse(decoded.error());
+  json::object review = std::move(*decoded);
+  json::value& spec_v = review["spec"];
+  if (!spec_v.is_object()) spec_v = json::object();
+  json::object& spec = spec_v.as_object();
+  json::object status;
+  if (info.resource == "selfsubjectrulesreviews") {
+    std::vector<ResourceRuleSpec> rules;
+    std::vector<NonResourceRuleSpec> non_resource;
+    bool incomplete = false;
+    authorizer_.RulesFor(requester, StringIn(&spec, "namespace"), rules, non_resource, &incomplete);
+    json::array rr, nr;
+    for (const auto& r : rules) {
+      json::object o{{"verbs", ToArray(r.verbs)}};
+      if (!r.api_groups.empty()) o["apiGroups"] = ToArray(r.api_groups);
+      if (!r.resources.empty()) o["resources"] = ToArray(r.resources);
+      if (!r.resource_names.empty()) o["resourceNames"] = ToArray(r.resource_names);
+      rr.push_back(std::move(o));
+    }
+    for (const auto& r : non_resource) {
+      nr.push_back(json::object{{"verbs", ToArray(r.verbs)}, {"nonResourceURLs", ToArray(r.urls)}});
+    }
+    status["resourceRules"] = std::move(rr);
+    status["nonResourceRules"] = std::move(nr);
+    status["incomplete"] = incomplete;
+  } else {
+    UserInfo subject = requester;
+    if (info.resource == "subjectaccessreviews" || info.resource == "localsubjectaccessreviews") {
+      subject = UserInfo{};
+      subject.name = StringIn(&spec, "user");
+      subject.uid = StringIn(&spec, "uid");
+      if (auto* g = spec.if_contains("groups"); g && g->is_array()) {
+        for (const auto& v : g->as_array()) {
+          if (v.is_string()) subject.groups.emplace_back(v.as_string());
+        }
+      }
+      if (subject.name.empty() && subject.groups.empty()) {
+        Status bad(
+            StatusCode::kInvalid,
+            "SubjectAccessReview.authorization.k8s.io \"\" is invalid: "
+            "spec.user: Invalid value: \"\": at least one of user or group must be specified");
+        bad.AddCause({"FieldValueInvalid",
+                      "Invalid value: \"\": at least one of user or group must be specified",
+                      "spec.user"});
+        return StatusResponse(bad);
+      }
+    }
+    const json::object* ra = nullptr;
+    const json::object* nra = nullptr;
+    if (auto* v = spec.if_contains("resourceAttributes"); v && v->is_object()) ra = &v->as_object();
+    if (auto* v = spec.if_contains("nonResourceAttributes"); v && v->is_object())
+      nra = &v->as_object();
+    if (!ra && !nra) {
+      Status bad(StatusCode::kInvalid,
+                 "exactly one of nonResourceAttributes or resourceAttributes must be specified");
+      bad.AddCause({"FieldValueRequired",
+                    "Required value: exactly one of nonResourceAttributes or resourceAttributes "
+                    "must be specified",
+                    "spec.resourceAttributes"});
+      return StatusResponse(bad);
+    }
+    RequestInfo asked;
+    std::string path;
+    if (ra) {
+      asked.is_resource_request = true;
+      asked.ns = info.resource == "localsubjectaccessreviews" ? info.ns : StringIn(ra, "namespace");
+      asked.verb = StringIn(ra, "verb");
+      asked.group = StringIn(ra, "group");
+      asked.version = StringIn(ra, "version");
+      asked.resource = StringIn(ra, "resource");
+      asked.subresource = StringIn(ra, "subresource");
+      asked.name = StringIn(ra, "name");
+    } else {
+      path = StringIn(nra, "path");
+      asked.verb = StringIn(nra, "verb");
+    }
+    Status decision = authorizer_.Authorize(subject, asked, path);
+    status["allowed"] = decision.ok();
+    if (!decision.ok()) status["reason"] = decision.message();
+  }
+  review["status"] = std::move(status);
+  json::value& meta = review["metadata"];
+  if (!meta.is_object()) meta = json::object();
+  meta.as_object()["creationTimestamp"] = nullptr;
+  HttpResponse r = ObjectResponse(201, json::value(std::move(review)),
+                                  NegotiateOutput(req.Header("Accept")).format);
+  return r;
 }
 
 HttpResponse ApiServer::HandleNonResource(const HttpRequest& req) {

@@ -68,6 +68,8 @@ class ApiServer {
 
  private:
   HttpResponse HandleNonResource(const HttpRequest& req);
+  HttpResponse HandleAccessReview(const HttpRequest& req, const struct RequestInfo& info,
+                                  const struct UserInfo& requester);
   void BackgroundLoop();
 
   const ApiServerOptions options_;

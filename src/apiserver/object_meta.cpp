@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include "api/catalogue.h"
+#include "api/kind_strategy.h"
 #include "base/k8s_names.h"
 #include "base/k8s_time.h"
 #include "base/uuid.h"
@@ -21,8 +22,8 @@ json::object& Meta(json::object& obj) {
   return m.as_object();
 }
 
-bool HasSpecProperty(const api::ResourceInfo& r) {
-  return r.decl->schema && r.decl->schema->FindProperty("spec") != nullptr;
+bool TracksGeneration(const api::ResourceInfo& r) {
+  return r.strategy && r.strategy->TracksGeneration();
 }
 
 std::string Quote(std::string_view s) {
@@ -71,7 +72,7 @@ void PrepareMetaForCreate(json::object& obj, const api::ResourceInfo& r,
   m.erase("deletionGracePeriodSeconds");
   m.erase("selfLink");
   m.erase("managedFields");
-  if (HasSpecProperty(r)) {
+  if (TracksGeneration(r)) {
     m["generation"] = 1;
   } else {
     m.erase("generation");
@@ -98,7 +99,7 @@ void PrepareMetaForUpdate(json::object& obj, const json::object& old, const api:
   }
   m.erase("selfLink");
   m.erase("managedFields");
-  if (HasSpecProperty(r)) {
+  if (TracksGeneration(r)) {
     int64_t gen = 1;
     if (auto* g = m.if_contains("generation"); g && g->is_int64()) gen = g->as_int64();
     bool changed = false;

@@ -926,6 +926,22 @@ Result<json::object> ResourceHandler::DecodeObject(Ctx& c, json::value body,
   return std::move(obj);
 }
 
+Result<json::object> ResourceHandler::DecodeCreateBody(const HttpRequest& req,
+                                                       const RequestInfo& info,
+                                                       std::vector<std::string>* warnings) {
+  const ResourceInfo* r = catalogue_.Find(info.group, info.version, info.resource);
+  if (!r) return Err(StatusCode::kNotFound, "the server could not find the requested resource");
+  auto validation = FieldValidationOf(req);
+  if (!validation) return std::unexpected(validation.error());
+  Ctx c{req, info, *r, NegotiateOutput(req.Header("Accept")), IsDryRun(req), *validation, {}};
+  std::vector<std::string> duplicates;
+  auto body = ParseBody(req, catalogue_.schemas(), *r, &duplicates);
+  if (!body) return std::unexpected(body.error());
+  auto obj = DecodeObject(c, std::move(*body), duplicates);
+  if (warnings) *warnings = c.warnings;
+  return obj;
+}
+
 Status ResourceHandler::CheckNamespaceWritable(const std::string& ns) {
   const ResourceInfo* nsr = catalogue_.Find("", "v1", "namespaces");
   WatchCache* cache = nsr ? CacheFor(*nsr) : nullptr;

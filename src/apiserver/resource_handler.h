@@ -42,6 +42,11 @@ class ResourceHandler {
 
   HttpResponse Handle(const HttpRequest& req, const RequestInfo& info);
 
+  // Decodes a create request's body (JSON, YAML or protobuf) into the resource's object,
+  // with field validation as requested. Used for reviews the server answers itself.
+  Result<boost::json::object> DecodeCreateBody(const HttpRequest& req, const RequestInfo& info,
+                                               std::vector<std::string>* warnings);
+
   // Periodic work: bookmarks and watch timeouts; finalizes terminating namespaces.
   void Tick();
 

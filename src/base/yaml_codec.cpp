@@ -338,6 +338,8 @@ bool IsBase60Float(std::string_view s) {
 
 // True when a plain scalar with this text would not read back as the same string.
 bool NeedsQuotesToStayString(std::string_view s) {
+  // A plain "<<" key reads back as a merge key.
+  if (s == "<<") return true;
   const char hint = ResolveHint(s);
   if (hint != 0) {
     Resolved r;
@@ -523,7 +525,13 @@ class JsonBuilder : public YAML::EventHandler {
   std::vector<json::value>& documents() { return documents_; }
 
   // EventHandler
-  void OnDocumentStart(const YAML::Mark&) override {
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    // yaml-cpp can get stuck on some malformed input, starting empty documents at the same
+    // place forever; a document that starts where the previous one did made no progress.
+    if (mark.pos == last_document_pos_) {
+      Fail("malformed YAML: unexpected content" + MarkSuffix(mark));
+    }
+    last_document_pos_ = mark.pos;
     stack_.clear();
     anchors_.clear();
     has_root_ = false;
@@ -815,6 +823,7 @@ class JsonBuilder : public YAML::EventHandler {
   std::map<YAML::anchor_t, Anchored> anchors_;
   json::value root_;
   bool has_root_ = false;
+  int last_document_pos_ = -1;
   int64_t decode_count_ = 0;
   int64_t alias_count_ = 0;
   int64_t alias_bytes_ = 0;

@@ -1,6 +1,10 @@
 #include "server/server.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
+
+#include <algorithm>
+#include <thread>
 
 #include <chrono>
 #include <condition_variable>
@@ -51,6 +55,12 @@ void RequestServerStop() {
 
 Status RunServer(const ServerOptions& opts) {
   auto started = std::chrono::steady_clock::now();
+  // Every watch holds a connection: allow as many descriptors as the system lets us.
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    (void)setrlimit(RLIMIT_NOFILE, &files);
+  }
   namespace fs = std::filesystem;
   std::error_code ec;
   fs::create_directories(fs::path(opts.data_dir) / "db", ec);
@@ -111,6 +121,7 @@ Status RunServer(const ServerOptions& opts) {
   http_opts.key_pem = pki->serving.key_pem;
   http_opts.client_ca_pem = pki->ca.cert_pem;
   http_opts.worker_threads = opts.worker_threads;
+  http_opts.io_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   auto http = HttpsServer::Start(http_opts,
                                  [&api](HttpRequest&& req) { return api.Handle(std::move(req)); });
   if (!http) return http.error();

@@ -238,6 +238,13 @@ TEST(ParseYamlTest, HugeNestingDoesNotCrash) {
   EXPECT_FALSE(ParseYaml(block).has_value());
 }
 
+TEST(ParseYamlTest, InputThatStallsTheParserIsAnError) {
+  auto v = ParseYamlDocuments(",!!\n");
+  ASSERT_FALSE(v.has_value());
+  EXPECT_EQ(v.error().code(), StatusCode::kBadRequest);
+  EXPECT_EQ(v.error().message(), "malformed YAML: unexpected content at line 1, column 1");
+}
+
 TEST(ParseYamlTest, MalformedInputReportsPosition) {
   auto v = ParseYaml("a: b\n c: d\n  - e\n");
   ASSERT_FALSE(v.has_value());
@@ -345,6 +352,7 @@ TEST(ToYamlTest, ScalarQuoting) {
   EXPECT_EQ(y("10:30"), "\"10:30\"\n");
   EXPECT_EQ(y("2024-01-02"), "\"2024-01-02\"\n");
   EXPECT_EQ(y("1e400"), "1e400\n");
+  EXPECT_EQ(ToYaml(J(R"({"<<":1})")), "\"<<\": 1\n");
   EXPECT_EQ(y("foo: bar"), "'foo: bar'\n");
   EXPECT_EQ(y("a:b"), "a:b\n");
   EXPECT_EQ(y("- x"), "'- x'\n");

@@ -94,6 +94,7 @@ class DeploymentStrategyImpl final : public KindStrategy {
  public:
   // KindStrategy
   bool HasStatusSubresource() const override { return true; }
+  bool TracksGeneration() const override { return true; }
 
   void ApplyDefaults(json::object& obj) const override {
     json::object* spec_ptr = FindMutObj(obj, {"spec"});

@@ -17,6 +17,7 @@ class ReplicaSetStrategyImpl final : public KindStrategy {
  public:
   // KindStrategy
   bool HasStatusSubresource() const override { return true; }
+  bool TracksGeneration() const override { return true; }
 
   void ApplyDefaults(json::object& obj) const override {
     if (json::object* spec = FindMutObj(obj, {"spec"})) ApplyWorkloadDefaults(*spec);
