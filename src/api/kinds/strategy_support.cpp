@@ -1,5 +1,7 @@
 #include "api/kinds/strategy_support.h"
 
+#include "base/label_selector.h"
+
 #include <arpa/inet.h>
 
 #include <algorithm>
@@ -539,102 +541,18 @@ std::string TimestampSince(std::string_view rfc3339, std::chrono::system_clock::
 // ---------------------------------------------------------------------------
 // Label selectors (metav1.LabelSelector as JSON)
 
-namespace {
-
-struct Requirement {
-  std::string key;
-  std::string op;  // "=", "in", "notin", "exists", "!"
-  std::vector<std::string> values;
-};
-
-// nullopt when an operator is unknown (LabelSelectorAsSelector fails).
-std::optional<std::vector<Requirement>> Requirements(const json::object& selector) {
-  std::vector<Requirement> reqs;
-  if (const json::object* match = FindObj(selector, {"matchLabels"})) {
-    for (const auto& kv : *match) {
-      const json::string* v = kv.value().if_string();
-      reqs.push_back({std::string(kv.key()), "=", {v ? std::string(*v) : std::string()}});
-    }
-  }
-  if (const json::array* exprs = FindArr(selector, {"matchExpressions"})) {
-    for (const json::value& ev : *exprs) {
-      const json::object* e = ev.if_object();
-      if (!e) return std::nullopt;
-      std::string_view op = FindStr(*e, {"operator"});
-      Requirement r{std::string(FindStr(*e, {"key"})), "", {}};
-      if (op == "In") {
-        r.op = "in";
-      } else if (op == "NotIn") {
-        r.op = "notin";
-      } else if (op == "Exists") {
-        r.op = "exists";
-      } else if (op == "DoesNotExist") {
-        r.op = "!";
-      } else {
-        return std::nullopt;
-      }
-      if (const json::array* values = FindArr(*e, {"values"})) {
-        for (const json::value& v : *values) {
-          const json::string* s = v.if_string();
-          r.values.emplace_back(s ? std::string(*s) : std::string());
-        }
-      }
-      reqs.push_back(std::move(r));
-    }
-  }
-  std::stable_sort(reqs.begin(), reqs.end(),
-                   [](const Requirement& a, const Requirement& b) { return a.key < b.key; });
-  return reqs;
-}
-
-}  // namespace
-
 std::string LabelSelectorString(const json::object* selector) {
   if (!selector) return "";
-  auto reqs = Requirements(*selector);
-  if (!reqs) return "";
-  std::string out;
-  for (const Requirement& r : *reqs) {
-    if (!out.empty()) out += ',';
-    if (r.op == "!") {
-      out += "!" + r.key;
-      continue;
-    }
-    out += r.key;
-    if (r.op == "exists") continue;
-    if (r.op == "=") {
-      out += "=" + (r.values.empty() ? std::string() : r.values[0]);
-      continue;
-    }
-    std::vector<std::string> sorted = r.values;
-    std::sort(sorted.begin(), sorted.end());
-    out += " " + r.op + " (";
-    for (size_t i = 0; i < sorted.size(); ++i) out += (i ? "," : "") + sorted[i];
-    out += ")";
-  }
-  return out;
+  auto parsed = LabelSelector::FromJson(json::value(*selector));
+  return parsed ? parsed->ToString() : std::string();
 }
 
 bool LabelSelectorMatches(const json::object* selector, const json::object* labels) {
   if (!selector) return false;
-  auto reqs = Requirements(*selector);
-  if (!reqs) return false;
-  for (const Requirement& r : *reqs) {
-    const json::value* v = labels ? labels->if_contains(r.key) : nullptr;
-    const json::string* s = v ? v->if_string() : nullptr;
-    bool has = s != nullptr;
-    auto in_values = [&]() {
-      return has &&
-             std::find(r.values.begin(), r.values.end(), std::string_view(*s)) != r.values.end();
-    };
-    bool ok = r.op == "="        ? has && !r.values.empty() && *s == r.values[0]
-              : r.op == "in"     ? in_values()
-              : r.op == "notin"  ? !in_values()
-              : r.op == "exists" ? has
-                                 : !has;
-    if (!ok) return false;
-  }
-  return true;
+  auto parsed = LabelSelector::FromJson(json::value(*selector));
+  if (!parsed) return false;
+  json::value label_value = labels ? json::value(*labels) : json::value(json::object());
+  return parsed->Matches(&label_value);
 }
 
 void ValidateLabelMap(const json::object& labels, const std::string& path, FieldErrors& errs) {
