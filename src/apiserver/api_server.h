@@ -40,6 +40,8 @@ struct ApiServerOptions {
   int max_watch_seconds = 1800;
   // The cluster CA certificate (PEM), published in every namespace as kube-root-ca.crt.
   std::string cluster_ca_pem;
+  // History older than one interval is compacted every interval (0 = never).
+  int compaction_interval_seconds = 300;
   // Interval of BOOKMARK events for watchers that asked for them.
   int bookmark_interval_seconds = 60;
 };
