@@ -37,6 +37,11 @@ struct HttpRequest {
   std::string body;
   std::optional<PeerCertificate> peer;
   std::string remote_address;
+  // Set when the transport calls the handler on a connection thread, where it must not
+  // block (no waiting on the datastore or on other threads). A handler that would have
+  // to block answers a response with `would_block` set, leaving the request untouched;
+  // the transport then calls it again on a worker thread with this flag cleared.
+  bool non_blocking = false;
 
   // First value of query parameter `key`, if present.
   std::optional<std::string_view> Query(std::string_view key) const;
@@ -70,6 +75,8 @@ struct HttpResponse {
   // When set, the transport sends the status line and headers with chunked transfer
   // encoding, then hands the stream to this function; `body` is ignored.
   std::function<void(std::shared_ptr<ResponseStream>)> start_stream;
+  // See HttpRequest::non_blocking.
+  bool would_block = false;
 
   void SetHeader(std::string name, std::string value);
 };

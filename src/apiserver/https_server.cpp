@@ -621,10 +621,10 @@ void ChunkedStream::WakeWriter() {
   if (std::shared_ptr<Connection> connection = connection_.lock()) connection->Wake();
 }
 
-// Runs the handler on a worker thread, and start_stream right after it, so that a
-// slow handler never holds up the connection threads.
-asio::awaitable<HandlerOutcome> RunHandler(const HttpHandler& handler, HttpRequest request,
-                                           std::weak_ptr<Connection> connection) {
+// Runs the handler on the calling thread, and start_stream right after it. A handler
+// that answers `would_block` has left `request` as it was.
+HandlerOutcome RunHandlerNow(const HttpHandler& handler, HttpRequest& request,
+                             std::weak_ptr<Connection> connection) {
   HandlerOutcome outcome;
   try {
     outcome.response = handler(std::move(request));
@@ -653,7 +653,14 @@ asio::awaitable<HandlerOutcome> RunHandler(const HttpHandler& handler, HttpReque
       outcome.response = StatusResponse(500, "InternalError", "Internal error occurred");
     }
   }
-  co_return outcome;
+  return outcome;
+}
+
+// Runs the handler on a worker thread, so that a slow handler never holds up the
+// connection threads.
+asio::awaitable<HandlerOutcome> RunHandler(const HttpHandler& handler, HttpRequest request,
+                                           std::weak_ptr<Connection> connection) {
+  co_return RunHandlerNow(handler, request, std::move(connection));
 }
 
 asio::awaitable<void> Connection::Run(std::shared_ptr<Connection> self) {
@@ -740,9 +747,21 @@ asio::awaitable<Connection::Next> Connection::ServeOne() {
   request.remote_address = remote_address_;
   const bool head_request = request.method == "HEAD";
 
-  HandlerOutcome outcome = co_await asio::co_spawn(
-      server_.pool_.get_executor(),
-      RunHandler(server_.handler_, std::move(request), weak_from_this()), asio::use_awaitable);
+  HandlerOutcome outcome;
+  bool answered = false;
+  if (options_.reads_on_io_threads && (head_request || request.method == "GET")) {
+    // Most reads are answered from memory: try here first, and hand the request to a
+    // worker only if the handler says it would have to wait.
+    request.non_blocking = true;
+    outcome = RunHandlerNow(server_.handler_, request, weak_from_this());
+    answered = !outcome.response.would_block;
+    request.non_blocking = false;
+  }
+  if (!answered) {
+    outcome = co_await asio::co_spawn(
+        server_.pool_.get_executor(),
+        RunHandler(server_.handler_, std::move(request), weak_from_this()), asio::use_awaitable);
+  }
   const bool keep = keep_alive && !WantsClose(outcome.response) && !server_.stopping_.load();
   if (outcome.stream)
     co_return co_await ServeStream(std::move(outcome.stream), outcome.response, keep);

@@ -298,6 +298,7 @@ HttpResponse ResourceHandler::Handle(const HttpRequest& req, const RequestInfo& 
   auto validation = FieldValidationOf(req);
   if (!validation) return StatusResponse(validation.error());
   Ctx c{req, info, *r, NegotiateOutput(req.Header("Accept")), IsDryRun(req), *validation, {}};
+  if (req.non_blocking && verb != "get" && verb != "list") return WouldBlockResponse();
   if (verb == "get") return c.Finish(Get(c));
   if (verb == "list") return c.Finish(List(c));
   if (verb == "watch") return Watch(c);
@@ -372,6 +373,19 @@ json::object ScaleFor(const ResourceInfo& r, const json::object& obj) {
 
 }  // namespace
 
+std::optional<HttpResponse> ResourceHandler::CatchUp(const HttpRequest& req, WatchCache& cache) {
+  if (req.non_blocking && !store_.CurrentRevisionIsLocal()) return WouldBlockResponse();
+  auto current = store_.CurrentRevision();
+  if (!current) return StatusResponse(current.error());
+  if (req.non_blocking) {
+    if (!cache.IsFresh(*current)) return WouldBlockResponse();
+  } else if (!cache.WaitUntilFresh(*current, kFreshnessTimeout)) {
+    return StatusResponse(
+        Status(StatusCode::kTimeout, "Timeout: the watch cache did not catch up"));
+  }
+  return std::nullopt;
+}
+
 HttpResponse ResourceHandler::Get(Ctx& c) {
   std::string key = CacheKey(c.r, c.info.ns, c.info.name);
   WatchCache* cache = CacheFor(c.r);
@@ -379,12 +393,7 @@ HttpResponse ResourceHandler::Get(Ctx& c) {
   auto rv_param = c.req.Query("resourceVersion");
   if (cache) {
     if (!rv_param || rv_param->empty()) {
-      auto current = store_.CurrentRevision();
-      if (!current) return StatusResponse(current.error());
-      if (!cache->WaitUntilFresh(*current, kFreshnessTimeout)) {
-        return StatusResponse(
-            Status(StatusCode::kTimeout, "Timeout: the watch cache did not catch up"));
-      }
+      if (auto answer = CatchUp(c.req, *cache)) return std::move(*answer);
     }
     obj = cache->Get(key, nullptr);
   }
@@ -538,17 +547,13 @@ HttpResponse ResourceHandler::List(Ctx& c) {
     if (!ok)
       return StatusResponse(BadRequest("invalid resource version: " + std::string(rv_param)));
   } else if (rv_param.empty()) {
-    auto current = store_.CurrentRevision();
-    if (!current) return StatusResponse(current.error());
-    if (!cache->WaitUntilFresh(*current, kFreshnessTimeout)) {
-      return StatusResponse(
-          Status(StatusCode::kTimeout, "Timeout: the watch cache did not catch up"));
-    }
+    if (auto answer = CatchUp(c.req, *cache)) return std::move(*answer);
   } else if (rv_param != "0") {
     bool ok = false;
     int64_t want = ParseRevision(rv_param, &ok);
     if (!ok)
       return StatusResponse(BadRequest("invalid resource version: " + std::string(rv_param)));
+    if (c.req.non_blocking && !cache->IsFresh(want)) return WouldBlockResponse();
     if (!cache->WaitUntilFresh(want, std::chrono::seconds(3))) {
       Status s(StatusCode::kTimeout, "Too large resource version: " + std::string(rv_param) +
                                          ", current: " + std::to_string(cache->revision()));
@@ -557,8 +562,16 @@ HttpResponse ResourceHandler::List(Ctx& c) {
     }
   }
 
+  bool from_cache = false;
   if (from_store_rev > 0) {
-    // A consistent page at an older revision: read the store's history.
+    // A consistent page at an older revision: rebuilt from the cache's recent events
+    // when they reach back that far, else read from the store's history.
+    if (c.req.non_blocking && !cache->IsFresh(from_store_rev)) return WouldBlockResponse();
+    cache->WaitUntilFresh(from_store_rev, kFreshnessTimeout);
+    from_cache = cache->ListAt(from_store_rev, *filter, start_after, limit, &items, &more);
+    if (!from_cache && c.req.non_blocking) return WouldBlockResponse();
+  }
+  if (from_store_rev > 0 && !from_cache) {
     std::string prefix = c.r.key_prefix;
     if (c.r.namespaced() && !c.info.ns.empty()) prefix += c.info.ns + "/";
     std::string after = start_after.empty() ? std::string() : c.r.key_prefix + start_after;
@@ -587,6 +600,8 @@ HttpResponse ResourceHandler::List(Ctx& c) {
       }
       if (more || !range->more) break;
     }
+    revision = from_store_rev;
+  } else if (from_store_rev > 0) {
     revision = from_store_rev;
   } else {
     items = cache->List(*filter, "", limit, &revision, &more, &remaining);
@@ -946,9 +961,15 @@ Status ResourceHandler::CheckNamespaceWritable(const std::string& ns) {
   const ResourceInfo* nsr = catalogue_.Find("", "v1", "namespaces");
   WatchCache* cache = nsr ? CacheFor(*nsr) : nullptr;
   if (!cache) return Status::Ok();
-  auto current = store_.CurrentRevision();
-  if (current) cache->WaitUntilFresh(*current, kFreshnessTimeout);
+  // Like Kubernetes' NamespaceLifecycle admission, trust the cache when it knows a live
+  // namespace (a namespace's removal always starts with a deletionTimestamp), and wait
+  // for the cache to catch up only when it does not know the namespace yet.
   CachedObjectPtr obj = cache->Get(ns, nullptr);
+  if (!obj) {
+    auto current = store_.CurrentRevision();
+    if (current) cache->WaitUntilFresh(*current, kFreshnessTimeout);
+    obj = cache->Get(ns, nullptr);
+  }
   if (!obj) return NotFound(*nsr, ns);
   const json::object* o = obj->object->if_object();
   const json::object* meta = o ? MetaOf(*o) : nullptr;

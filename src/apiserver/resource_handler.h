@@ -61,6 +61,9 @@ class ResourceHandler {
   struct Ctx;
   struct WatchSession;
 
+  // For a consistent read: waits until `cache` has caught up with the store. Returns a
+  // response to answer instead (an error, or would_block for a non-blocking request).
+  std::optional<HttpResponse> CatchUp(const HttpRequest& req, WatchCache& cache);
   HttpResponse Get(Ctx& c);
   HttpResponse List(Ctx& c);
   HttpResponse Watch(Ctx& c);

@@ -41,6 +41,12 @@ json::object StatusObject(const Status& status) {
 
 std::string StatusJson(const Status& status) { return json::serialize(StatusObject(status)); }
 
+HttpResponse WouldBlockResponse() {
+  HttpResponse response;
+  response.would_block = true;
+  return response;
+}
+
 HttpResponse StatusResponse(const Status& status) {
   HttpResponse r;
   r.status = HttpCodeFor(status.code());

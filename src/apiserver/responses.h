@@ -17,6 +17,8 @@ boost::json::object StatusObject(const Status& status);
 
 // A response carrying `status` with its HTTP code.
 HttpResponse StatusResponse(const Status& status);
+// The answer of a handler called with HttpRequest::non_blocking that would have to block.
+HttpResponse WouldBlockResponse();
 
 // Success Status ({"status":"Success"}) with code 200, e.g. for deletecollection.
 HttpResponse SuccessStatusResponse(std::string_view details_name, std::string_view details_kind);

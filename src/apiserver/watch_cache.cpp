@@ -199,6 +199,11 @@ bool WatchCache::WaitUntilFresh(int64_t revision, std::chrono::milliseconds time
          revision_ >= revision;
 }
 
+bool WatchCache::IsFresh(int64_t revision) const {
+  std::lock_guard lock(mu_);
+  return revision_ >= revision;
+}
+
 int64_t WatchCache::revision() const {
   std::lock_guard lock(mu_);
   return revision_;
@@ -241,6 +246,55 @@ std::vector<CachedObjectPtr> WatchCache::List(const ObjectFilter& filter,
     out.push_back(it->second);
   }
   return out;
+}
+
+bool WatchCache::ListAt(int64_t at_revision, const ObjectFilter& filter,
+                        std::string_view start_after, int64_t limit,
+                        std::vector<CachedObjectPtr>* out, bool* more) const {
+  std::lock_guard lock(mu_);
+  if (at_revision < oldest_revision_ || at_revision > revision_) return false;
+  // What changed after `at_revision`: the first event of each key tells its state then
+  // (absent before an ADDED, the previous object before a MODIFIED or DELETED).
+  std::map<std::string_view, CachedObjectPtr> then;
+  auto first_after =
+      std::upper_bound(events_.begin(), events_.end(), at_revision,
+                       [](int64_t rev, const Event& ev) { return rev < ev.revision; });
+  for (auto ev = first_after; ev != events_.end(); ++ev) {
+    if (!ev->obj) continue;
+    then.try_emplace(ev->obj->key, ev->kind == WatchEventKind::kAdded ? nullptr : ev->prev);
+  }
+  // Every other key is as it is now. Walk both in key order.
+  std::string ns_prefix = filter.ns.empty() ? std::string() : filter.ns + "/";
+  std::string_view from = start_after > ns_prefix ? start_after : std::string_view(ns_prefix);
+  const bool exclusive = !start_after.empty() && from == start_after;
+  auto cur = exclusive ? objects_.upper_bound(from) : objects_.lower_bound(from);
+  auto old = exclusive ? then.upper_bound(from) : then.lower_bound(from);
+  std::vector<CachedObjectPtr> page;
+  bool truncated = false;
+  auto in_scope = [&](std::string_view key) { return key.starts_with(ns_prefix); };
+  while (true) {
+    const bool cur_ok = cur != objects_.end() && in_scope(cur->first);
+    const bool old_ok = old != then.end() && in_scope(old->first);
+    if (!cur_ok && !old_ok) break;
+    CachedObjectPtr candidate;
+    if (old_ok && (!cur_ok || old->first <= std::string_view(cur->first))) {
+      if (cur_ok && old->first == std::string_view(cur->first)) ++cur;
+      candidate = old->second;  // the object as it was, or null if it did not exist
+      ++old;
+    } else {
+      candidate = cur->second;
+      ++cur;
+    }
+    if (!candidate || !filter.Matches(*candidate)) continue;
+    if (limit > 0 && static_cast<int64_t>(page.size()) >= limit) {
+      truncated = true;
+      break;
+    }
+    page.push_back(std::move(candidate));
+  }
+  *out = std::move(page);
+  if (more) *more = truncated;
+  return true;
 }
 
 CachedObjectPtr WatchCache::Get(std::string_view key, int64_t* revision) const {

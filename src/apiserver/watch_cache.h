@@ -78,6 +78,8 @@ class WatchCache {
 
   // Blocks until the cache has applied `revision` or `timeout` passes. Returns true if fresh.
   bool WaitUntilFresh(int64_t revision, std::chrono::milliseconds timeout);
+  // True if the cache has applied `revision`; never blocks.
+  bool IsFresh(int64_t revision) const;
 
   // The cache's current revision.
   int64_t revision() const;
@@ -89,6 +91,13 @@ class WatchCache {
   std::vector<CachedObjectPtr> List(const ObjectFilter& filter, std::string_view start_after,
                                     int64_t limit, int64_t* revision, bool* more,
                                     int64_t* remaining = nullptr) const;
+
+  // Like List, but as the resource was at `at_revision`, reconstructed from the current
+  // state and the ring of recent events (no `remaining` count). Returns false, with
+  // `out` untouched, when the cache cannot tell: `at_revision` is older than the ring
+  // or newer than the cache.
+  bool ListAt(int64_t at_revision, const ObjectFilter& filter, std::string_view start_after,
+              int64_t limit, std::vector<CachedObjectPtr>* out, bool* more) const;
 
   // The object with `key` ("ns/name" or "name"), or nullptr.
   CachedObjectPtr Get(std::string_view key, int64_t* revision) const;

@@ -108,6 +108,11 @@ class Store {
   // The latest revision.
   virtual Result<int64_t> CurrentRevision() = 0;
 
+  // True when CurrentRevision answers from memory without waiting on anything (no
+  // network round trip, no lock held across I/O), so callers that must not block may use
+  // it.
+  virtual bool CurrentRevisionIsLocal() const { return false; }
+
   // Drops history at or below `revision` (the latest value of every live key is kept).
   // Errors: kGone if already compacted past `revision`; kBadRequest if in the future.
   virtual Status Compact(int64_t revision) = 0;

@@ -168,6 +168,71 @@ TEST_F(WatchCacheTest, SelectorTransitionsBecomeAddedAndDeleted) {
   EXPECT_EQ(kinds[1], WatchEventKind::kDeleted);
 }
 
+TEST_F(WatchCacheTest, ListAtRebuildsAnEarlierRevisionFromRecentEvents) {
+  Put("a", "one", "x");
+  Put("a", "two", "x");
+  Put("b", "three", "x");
+  StartCache();
+  const int64_t then = *store_->CurrentRevision();
+  // After `then`: one object changes, one is deleted, two are added (one in each place
+  // of the key order), and the deleted one's key comes back.
+  Put("a", "one", "changed");
+  auto two = store_->Get("/registry/configmaps/a/two");
+  ASSERT_TRUE(two.has_value());
+  ASSERT_TRUE(store_->Delete("/registry/configmaps/a/two", two->mod_revision).has_value());
+  Put("a", "zero", "new");
+  Put("c", "four", "new");
+  WaitFresh();
+
+  auto keys = [](const std::vector<CachedObjectPtr>& objs) {
+    std::vector<std::string> out;
+    for (const auto& o : objs) out.push_back(o->key + "@" + std::to_string(o->revision));
+    return out;
+  };
+  std::vector<CachedObjectPtr> page;
+  bool more = true;
+  ASSERT_TRUE(cache_->ListAt(then, ObjectFilter{}, "", 0, &page, &more));
+  EXPECT_FALSE(more);
+  EXPECT_EQ(keys(page), (std::vector<std::string>{"a/one@1", "a/two@2", "b/three@3"}));
+  // The changed object is returned as it was.
+  EXPECT_NE(page[0]->json.find("\"app\":\"x\""), std::string::npos);
+
+  // Pages at that revision, continuing after a key.
+  ASSERT_TRUE(cache_->ListAt(then, ObjectFilter{}, "", 2, &page, &more));
+  EXPECT_TRUE(more);
+  EXPECT_EQ(keys(page), (std::vector<std::string>{"a/one@1", "a/two@2"}));
+  ASSERT_TRUE(cache_->ListAt(then, ObjectFilter{}, "a/two", 2, &page, &more));
+  EXPECT_FALSE(more);
+  EXPECT_EQ(keys(page), (std::vector<std::string>{"b/three@3"}));
+
+  // One namespace only.
+  ObjectFilter in_a;
+  in_a.ns = "a";
+  ASSERT_TRUE(cache_->ListAt(then, in_a, "", 0, &page, &more));
+  EXPECT_EQ(keys(page), (std::vector<std::string>{"a/one@1", "a/two@2"}));
+
+  // At the current revision it is the current state.
+  ASSERT_TRUE(cache_->ListAt(cache_->revision(), in_a, "", 0, &page, &more));
+  EXPECT_EQ(page.size(), 2u);
+  EXPECT_EQ(page[0]->key, "a/one");
+  EXPECT_EQ(page[1]->key, "a/zero");
+
+  // Revisions the cache cannot rebuild.
+  EXPECT_FALSE(cache_->ListAt(cache_->revision() + 1, ObjectFilter{}, "", 0, &page, &more));
+}
+
+TEST_F(WatchCacheTest, ListAtRefusesRevisionsOlderThanTheRing) {
+  Put("a", "one", "x");
+  StartCache(/*capacity=*/2);
+  const int64_t then = *store_->CurrentRevision();
+  for (int i = 0; i < 5; ++i) Put("a", "one", "v" + std::to_string(i));
+  WaitFresh();
+  std::vector<CachedObjectPtr> page;
+  bool more = false;
+  EXPECT_FALSE(cache_->ListAt(then, ObjectFilter{}, "", 0, &page, &more));
+  EXPECT_TRUE(page.empty());
+}
+
 TEST_F(WatchCacheTest, TooOldRevisionIsGone) {
   StartCache(/*capacity=*/3);
   int64_t first = Put("ns", "a", "x");

@@ -190,10 +190,17 @@ TEST_P(StoreContractTest, CreateThenGetReturnsValueAndRevisions) {
 }
 
 TEST_P(StoreContractTest, FreshStoreStartsAtRevisionZeroAndFirstWriteIsOne) {
-  if (!GetParam().first_write_is_revision_one) GTEST_SKIP() << "backend starts elsewhere";
-  EXPECT_EQ(Current(), 0);
-  EXPECT_EQ(store().CompactedRevision(), 0);
-  EXPECT_EQ(MustCreate("/k", "v"), 1);
+  if (GetParam().first_write_is_revision_one) {
+    EXPECT_EQ(Current(), 0);
+    EXPECT_EQ(store().CompactedRevision(), 0);
+    EXPECT_EQ(MustCreate("/k", "v"), 1);
+  } else {
+    // A backend with revisions of its own (etcd starts at 1 and counts every client's
+    // writes): the first write of this store still comes right after the current one.
+    const int64_t current = Current();
+    EXPECT_LE(store().CompactedRevision(), current);
+    EXPECT_EQ(MustCreate("/k", "v"), current + 1);
+  }
 }
 
 TEST_P(StoreContractTest, EachSuccessfulWriteAdvancesRevisionByOne) {

@@ -10,7 +10,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <optional>
-#include <semaphore>
 #include <unordered_map>
 #include <utility>
 
@@ -817,7 +816,27 @@ struct SqliteWriteOp {
   std::optional<KeyValue> prev;  // the value replaced or deleted
   bool excluded = false;         // a database error specific to this op; left out of the batch
 
-  std::binary_semaphore done{0};
+  // Signalled once by the writer thread. A mutex and condition variable rather than a
+  // std::binary_semaphore, whose acquire spins with sched_yield before it sleeps: costly
+  // with many callers waiting on a group commit.
+  class Done {
+   public:
+    // Notifies under the lock: the waiter may destroy this object as soon as it returns.
+    void release() {
+      std::lock_guard lock(mu_);
+      done_ = true;
+      cv_.notify_one();
+    }
+    void acquire() {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [this] { return done_; });
+    }
+
+   private:
+    std::mutex mu_;
+    std::condition_variable cv_;
+    bool done_ = false;
+  } done;
 };
 
 // ---------------------------------------------------------------------------------------

@@ -116,6 +116,7 @@ class SqliteStore final : public Store {
   Result<std::unique_ptr<StoreWatch>> Watch(std::string_view prefix, int64_t after_revision,
                                             WatchCallback callback) override;
   Result<int64_t> CurrentRevision() override;
+  bool CurrentRevisionIsLocal() const override { return true; }
   Status Compact(int64_t revision) override;
   int64_t CompactedRevision() override;
 
