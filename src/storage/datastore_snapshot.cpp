@@ -10,6 +10,7 @@ namespace skiff {
 Result<SnapshotHeader> SaveDatastoreSnapshot(const DatastoreOptions& options,
                                              const std::string& path,
                                              const SnapshotProgressFn& progress) {
+  if (Status st = ValidateDatastoreOptions(options); !st.ok()) return Err(std::move(st));
   if (UsesEtcd(options)) {
     auto store = OpenDatastore(options);
     if (!store) return Err(std::move(store.error()));
@@ -55,6 +56,7 @@ Result<SnapshotHeader> SaveDatastoreSnapshot(const DatastoreOptions& options,
 Result<RestoreSummary> RestoreDatastoreSnapshot(const DatastoreOptions& options,
                                                 const std::string& path,
                                                 const SnapshotProgressFn& progress) {
+  if (Status st = ValidateDatastoreOptions(options); !st.ok()) return Err(std::move(st));
   auto snapshot = SnapshotReader::Open(path);
   if (!snapshot) return Err(std::move(snapshot.error()));
   SnapshotReader& reader = **snapshot;

@@ -16,13 +16,22 @@ std::string DatastoreDescription(const DatastoreOptions& options) {
   return "sqlite " + SqliteDatastorePath(options.data_dir);
 }
 
+Status ValidateDatastoreOptions(const DatastoreOptions& options) {
+  if (UsesEtcd(options)) {
+    auto endpoints = ParseEtcdEndpoints(options.endpoint);
+    return endpoints ? Status::Ok() : endpoints.error();
+  }
+  if (!options.ca_file.empty() || !options.cert_file.empty() || !options.key_file.empty()) {
+    return Status(StatusCode::kBadRequest,
+                  "--datastore-cafile, --datastore-certfile and --datastore-keyfile need "
+                  "--datastore-endpoint");
+  }
+  return Status::Ok();
+}
+
 Result<std::unique_ptr<Store>> OpenDatastore(const DatastoreOptions& options) {
+  if (Status st = ValidateDatastoreOptions(options); !st.ok()) return Err(std::move(st));
   if (!UsesEtcd(options)) {
-    if (!options.ca_file.empty() || !options.cert_file.empty() || !options.key_file.empty()) {
-      return Err(StatusCode::kBadRequest,
-                 "--datastore-cafile, --datastore-certfile and --datastore-keyfile need "
-                 "--datastore-endpoint");
-    }
     std::error_code ec;
     std::filesystem::create_directories(std::filesystem::path(options.data_dir) / "db", ec);
     if (ec) {

@@ -31,6 +31,10 @@ std::string SqliteDatastorePath(const std::string& data_dir);
 // Human-readable name of the datastore, for logs and messages.
 std::string DatastoreDescription(const DatastoreOptions& options);
 
+// Checks that the flags fit together. Errors: kBadRequest for TLS files given without an
+// endpoint or a malformed endpoint list.
+Status ValidateDatastoreOptions(const DatastoreOptions& options);
+
 // Opens the datastore, creating DATA_DIR/db for SQLite when needed.
 // Errors: kBadRequest for a malformed endpoint list or TLS files given without an
 // endpoint; errors of SqliteStore::Open / EtcdStore::Open.
