@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <thread>
 
 #include <chrono>
@@ -18,7 +19,8 @@
 #include "apiserver/https_server.h"
 #include "apiserver/pki.h"
 #include "base/log.h"
-#include "storage/sqlite/sqlite_store.h"
+#include "server/snapshot_scheduler.h"
+#include "storage/open_store.h"
 
 namespace skiff {
 
@@ -74,8 +76,28 @@ Status RunServer(const ServerOptions& opts) {
   auto catalogue = api::Catalogue::LoadBuiltin();
   if (!catalogue) return catalogue.error();
 
-  auto store = SqliteStore::Open((fs::path(opts.data_dir) / "db" / "state.db").string());
+  DatastoreOptions datastore;
+  datastore.data_dir = opts.data_dir;
+  auto store = OpenDatastore(datastore);
   if (!store) return store.error();
+
+  std::unique_ptr<SnapshotScheduler> snapshots;
+  if (!opts.snapshot_schedule.empty()) {
+    SnapshotScheduleOptions snapshot_opts;
+    snapshot_opts.schedule = opts.snapshot_schedule;
+    snapshot_opts.retention = opts.snapshot_retention;
+    snapshot_opts.directory = opts.snapshot_dir.empty()
+                                  ? (fs::path(opts.data_dir) / "snapshots").string()
+                                  : opts.snapshot_dir;
+    char host_name[256] = {};
+    if (::gethostname(host_name, sizeof(host_name) - 1) != 0 || host_name[0] == '\0') {
+      std::snprintf(host_name, sizeof(host_name), "%s", "skiff");
+    }
+    snapshot_opts.node_name = host_name;
+    auto scheduler = SnapshotScheduler::Start(**store, std::move(snapshot_opts));
+    if (!scheduler) return scheduler.error();
+    snapshots = std::move(*scheduler);
+  }
 
   ClusterPkiOptions pki_opts;
   pki_opts.service_cidr = opts.service_cluster_ip_range;
@@ -147,6 +169,7 @@ Status RunServer(const ServerOptions& opts) {
     g_stop_cv.wait(lock, [] { return g_stop_requested; });
   }
   log::Info("server", "shutting down");
+  snapshots.reset();
   (*http)->Stop();
   api.Stop();
   return Status::Ok();

@@ -23,6 +23,10 @@ struct ServerOptions {
   std::string advertise_address;  // default: 127.0.0.1
   std::vector<std::string> tls_sans;
   int worker_threads = 16;
+  // Scheduled datastore snapshots (off when the schedule is empty).
+  std::string snapshot_schedule;  // five-field cron expression or @macro
+  int snapshot_retention = 5;
+  std::string snapshot_dir;  // default: <data_dir>/snapshots
 };
 
 // Starts the server and serves until RequestStop (or SIGINT/SIGTERM via cmd/skiff).

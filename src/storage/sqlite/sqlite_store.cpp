@@ -61,6 +61,11 @@ constexpr char kGetCurrent[] =
 constexpr char kInsertKv[] =
     "INSERT INTO kv (key, create_revision, mod_revision) VALUES (?1, ?2, ?2) "
     "ON CONFLICT (key) DO NOTHING";
+constexpr char kRestoreKv[] =
+    "INSERT INTO kv (key, create_revision, mod_revision) VALUES (?1, ?2, ?3)";
+constexpr char kExportKv[] =
+    "SELECT kv.key, kv.create_revision, kv.mod_revision, log.value "
+    "FROM kv JOIN log ON log.revision = kv.mod_revision ORDER BY kv.key";
 constexpr char kUpdateKv[] = "UPDATE kv SET mod_revision = ?2 WHERE key = ?1";
 constexpr char kDeleteKv[] = "DELETE FROM kv WHERE key = ?1";
 constexpr char kInsertLog[] =
@@ -944,6 +949,143 @@ SqliteStore::~SqliteStore() {
   // Last, once no SQLite connection is open: closing another descriptor of the file would
   // drop SQLite's own POSIX locks.
   ::close(lock_fd_);
+}
+
+Status SqliteStore::Restore(const std::string& path, int64_t revision, const KeyValueSource& source,
+                            SqliteStoreOptions options) {
+  if (revision < 0) return Status(StatusCode::kBadRequest, "revision must not be negative");
+  {
+    // Creates the schema (or checks an existing one) and tells whether the file is empty.
+    auto store = Open(path, options);
+    if (!store) return store.error();
+    if (int64_t current = (*store)->current_revision_.load(); current != 0) {
+      return Status(StatusCode::kAlreadyExists, "the datastore " + path +
+                                                    " is not empty (it is at revision " +
+                                                    std::to_string(current) + ")");
+    }
+  }
+  FdGuard lock_fd(::open(path.c_str(), O_RDWR | O_CLOEXEC));
+  if (lock_fd.get() < 0) {
+    return Status(StatusCode::kInternal, "open " + path + ": " + std::strerror(errno));
+  }
+  if (::flock(lock_fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    return Status(StatusCode::kServiceUnavailable,
+                  "database " + path + " is in use by another store");
+  }
+  Status result = [&]() -> Status {
+    auto opened = SqliteConnection::Open(path, SQLITE_OPEN_READWRITE, options.busy_timeout);
+    if (!opened) return opened.error();
+    SqliteConnection& db = **opened;
+    if (Status st = db.Exec("PRAGMA synchronous = FULL; BEGIN IMMEDIATE"); !st.ok()) return st;
+    Status st = [&]() -> Status {
+      int64_t current = 0, compacted = 0, swept = 0;
+      if (Status meta = db.ReadMeta(current, compacted, swept); !meta.ok()) return meta;
+      auto max_logged = db.QueryText(kSelectMaxLogRevision);
+      if (!max_logged) return max_logged.error();
+      if (current != 0 || *max_logged != "0") {
+        return Status(StatusCode::kAlreadyExists, "the datastore " + path + " is not empty");
+      }
+      Status fed = source([&](KeyValue&& kv) -> Status {
+        if (kv.key.empty() || kv.create_revision <= 0 || kv.mod_revision < kv.create_revision ||
+            kv.mod_revision > revision) {
+          return Status(StatusCode::kBadRequest,
+                        "key " + Quoted(kv.key) + " has revisions (create " +
+                            std::to_string(kv.create_revision) + ", mod " +
+                            std::to_string(kv.mod_revision) +
+                            ") outside 0 < create <= mod <= " + std::to_string(revision));
+        }
+        auto live = db.Run(kRestoreKv, [&](sqlite3_stmt* stmt) {
+          int rc = BindBytes(stmt, 1, kv.key);
+          if (rc == SQLITE_OK) rc = sqlite3_bind_int64(stmt, 2, kv.create_revision);
+          if (rc == SQLITE_OK) rc = sqlite3_bind_int64(stmt, 3, kv.mod_revision);
+          return rc;
+        });
+        auto logged = live ? db.Run(kInsertLog,
+                                    [&](sqlite3_stmt* stmt) {
+                                      int rc = sqlite3_bind_int64(stmt, 1, kv.mod_revision);
+                                      if (rc == SQLITE_OK) rc = BindBytes(stmt, 2, kv.key);
+                                      if (rc == SQLITE_OK) rc = sqlite3_bind_int(stmt, 3, 0);
+                                      if (rc == SQLITE_OK) {
+                                        rc = sqlite3_bind_int64(stmt, 4, kv.create_revision);
+                                      }
+                                      if (rc == SQLITE_OK) rc = sqlite3_bind_int64(stmt, 5, 0);
+                                      if (rc == SQLITE_OK) rc = BindBytes(stmt, 6, kv.value);
+                                      return rc;
+                                    })
+                           : Result<int>(Err(live.error()));
+        if (!logged) {
+          if ((db.last_error_code() & 0xff) == SQLITE_CONSTRAINT) {
+            return Status(StatusCode::kBadRequest,
+                          "key " + Quoted(kv.key) + " (mod revision " +
+                              std::to_string(kv.mod_revision) +
+                              ") repeats a key or a mod revision of another key");
+          }
+          return logged.error();
+        }
+        return Status::Ok();
+      });
+      if (!fed.ok()) return fed;
+      for (const char* name : {kMetaRevision, kMetaCompacted, kMetaSwept}) {
+        auto set = db.Run(kSetMeta, [&](sqlite3_stmt* stmt) {
+          int rc = sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
+          if (rc == SQLITE_OK) rc = sqlite3_bind_int64(stmt, 2, revision);
+          return rc;
+        });
+        if (!set) return set.error();
+      }
+      return db.Exec(kCommit);
+    }();
+    if (!st.ok()) (void)db.Exec(kRollback);
+    return st;
+  }();
+  // The connection is closed by now; the flock goes last (see ~SqliteStore).
+  return result;
+}
+
+Status SqliteStore::Export(const std::string& path,
+                           const std::function<Status(int64_t, int64_t)>& at,
+                           const KeyValueSink& sink, SqliteStoreOptions options) {
+  if (::access(path.c_str(), F_OK) != 0) {
+    return Status(StatusCode::kNotFound, "no datastore at " + path);
+  }
+  // Read-write without CREATE, but query-only: a read-only handle could not set up the WAL
+  // index when no other process has the database open.
+  auto opened = SqliteConnection::Open(path, SQLITE_OPEN_READWRITE, options.busy_timeout);
+  if (!opened) return opened.error();
+  SqliteConnection& db = **opened;
+  if (Status st = db.Exec("PRAGMA query_only = 1"); !st.ok()) return st;
+  auto version = db.QueryText("PRAGMA user_version");
+  if (!version) return version.error();
+  if (std::atoi(version->c_str()) != kSchemaVersion) {
+    return Status(StatusCode::kInternal, path + " is not a Skiff database of schema version " +
+                                             std::to_string(kSchemaVersion));
+  }
+  // One read transaction: every statement below sees the same committed state.
+  if (Status st = db.Exec(kBegin); !st.ok()) return st;
+  Status result = [&]() -> Status {
+    int64_t revision = 0, compacted = 0, swept = 0;
+    if (Status st = db.ReadMeta(revision, compacted, swept); !st.ok()) return st;
+    auto max_logged = db.QueryText(kSelectMaxLogRevision);
+    if (!max_logged) return max_logged.error();
+    revision = std::max<int64_t>(revision, std::atoll(max_logged->c_str()));
+    if (Status st = at(revision, std::min(compacted, revision)); !st.ok()) return st;
+    auto stmt = db.Statement(kExportKv);
+    if (!stmt) return stmt.error();
+    StatementScope scope(*stmt);
+    int rc;
+    while ((rc = sqlite3_step(*stmt)) == SQLITE_ROW) {
+      KeyValue kv;
+      kv.key = ColumnBytes(*stmt, 0);
+      kv.create_revision = sqlite3_column_int64(*stmt, 1);
+      kv.mod_revision = sqlite3_column_int64(*stmt, 2);
+      kv.value = ColumnBytes(*stmt, 3);
+      if (Status st = sink(std::move(kv)); !st.ok()) return st;
+    }
+    if (rc != SQLITE_DONE) return db.Fail(rc, kExportKv);
+    return Status::Ok();
+  }();
+  (void)db.Exec(kCommit);
+  return result;
 }
 
 bool SqliteStore::Submit(SqliteWriteOp& op) {

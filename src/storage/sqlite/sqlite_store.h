@@ -35,6 +35,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -88,6 +89,35 @@ class SqliteStore final : public Store {
   // REQUIRES: no other call on this store is in progress or starts. StoreWatch handles
   // may outlive the store (destroying them later is a no-op).
   ~SqliteStore() override;
+
+  // Hands every key of a source to `sink`, stopping at the first non-ok Status of the sink
+  // (which it returns).
+  using KeyValueSink = std::function<Status(KeyValue&&)>;
+  using KeyValueSource = std::function<Status(const KeyValueSink&)>;
+
+  // Fills the empty database at `path` (created if absent) with exactly the keys `source`
+  // yields, each with its own value, create revision and mod revision, in one transaction,
+  // and sets both the revision counter and the compacted revision to `revision`: the
+  // database then reads as the source store did at `revision`, with no older history.
+  // This is how a snapshot is restored with its revisions intact. Keys may come in any
+  // order. REQUIRES: no SqliteStore has `path` open.
+  // Errors: kAlreadyExists if the database holds any key or revision (nothing is changed);
+  // kServiceUnavailable if another store holds the file; kBadRequest for a key outside
+  // 0 < create <= mod <= revision, a repeated key or two keys with one mod revision (the
+  // database stays empty); kInternal as Open, or for a database error.
+  static Status Restore(const std::string& path, int64_t revision, const KeyValueSource& source,
+                        SqliteStoreOptions options = {});
+
+  // Reads the database at `path` as it is at one instant, even while another process (a
+  // running server) writes to it: within one read transaction, calls `at` with the latest
+  // committed revision and the compacted revision, then `sink` with every live key in key
+  // order. Opens the file query-only and takes no lock, so it never disturbs the writer
+  // (WAL readers do not block it). Stops at, and returns, the first non-ok Status of
+  // `at` or `sink`. Errors: kNotFound if there is no database at `path`; kInternal if it is
+  // not a Skiff database or on a database error.
+  static Status Export(const std::string& path,
+                       const std::function<Status(int64_t revision, int64_t compacted)>& at,
+                       const KeyValueSink& sink, SqliteStoreOptions options = {});
 
   SqliteStore(const SqliteStore&) = delete;
   SqliteStore& operator=(const SqliteStore&) = delete;
