@@ -77,6 +77,12 @@ struct HttpResponse {
   std::function<void(std::shared_ptr<ResponseStream>)> start_stream;
   // See HttpRequest::non_blocking.
   bool would_block = false;
+  // When set, the answer comes later and `status`, `headers` and `body` are ignored: the
+  // transport calls `deferred` once, on the connection's thread, with a `finish`
+  // function. Whoever completes the work calls `finish` once, from any thread, with a
+  // function that builds the answer; the transport runs that on the connection's thread.
+  using Builder = std::function<HttpResponse()>;
+  std::function<void(std::function<void(Builder)>)> deferred;
 
   void SetHeader(std::string name, std::string value);
 };

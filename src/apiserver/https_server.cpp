@@ -495,6 +495,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   asio::awaitable<Next> ServeOne();
   asio::awaitable<Next> Reject(ErrorCode ec);
+  // Waits for the answer of a deferred response (HttpResponse::deferred) and builds it.
+  asio::awaitable<HttpResponse> AwaitDeferred(
+      std::function<void(std::function<void(HttpResponse::Builder)>)> deferred);
   asio::awaitable<Next> WriteResponse(const HttpResponse& response, bool keep_alive,
                                       bool head_request);
   asio::awaitable<Next> ServeStream(std::shared_ptr<ChunkedStream> stream,
@@ -749,7 +752,8 @@ asio::awaitable<Connection::Next> Connection::ServeOne() {
 
   HandlerOutcome outcome;
   bool answered = false;
-  if (options_.reads_on_io_threads && (head_request || request.method == "GET")) {
+  if (options_.try_on_io_threads &&
+      (head_request || request.method == "GET" || request.method == "POST")) {
     // Most reads are answered from memory: try here first, and hand the request to a
     // worker only if the handler says it would have to wait.
     request.non_blocking = true;
@@ -762,10 +766,63 @@ asio::awaitable<Connection::Next> Connection::ServeOne() {
         server_.pool_.get_executor(),
         RunHandler(server_.handler_, std::move(request), weak_from_this()), asio::use_awaitable);
   }
+  if (outcome.response.deferred) {
+    outcome.response = co_await AwaitDeferred(std::move(outcome.response.deferred));
+    if (closed_) co_return Next::kAbort;
+  }
   const bool keep = keep_alive && !WantsClose(outcome.response) && !server_.stopping_.load();
   if (outcome.stream)
     co_return co_await ServeStream(std::move(outcome.stream), outcome.response, keep);
   co_return co_await WriteResponse(outcome.response, keep, head_request);
+}
+
+asio::awaitable<HttpResponse> Connection::AwaitDeferred(
+    std::function<void(std::function<void(HttpResponse::Builder)>)> deferred) {
+  struct Outcome {
+    std::mutex mu;
+    HttpResponse::Builder build;  // protected by mu
+    bool ready = false;           // protected by mu
+  };
+  auto outcome = std::make_shared<Outcome>();
+  std::weak_ptr<Connection> weak = weak_from_this();
+  try {
+    deferred([outcome, weak](HttpResponse::Builder build) {
+      {
+        std::lock_guard lock(outcome->mu);
+        if (outcome->ready) return;
+        outcome->build = std::move(build);
+        outcome->ready = true;
+      }
+      // The wake-up runs on this connection's strand, so it cannot slip in between the
+      // check below and the wait that follows it.
+      if (std::shared_ptr<Connection> self = weak.lock()) self->Wake();
+    });
+  } catch (const std::exception& e) {
+    log::Error("https", std::string("deferred handler threw error=") + e.what());
+    co_return StatusResponse(500, "InternalError",
+                             "Internal error occurred: " + std::string(e.what()));
+  }
+  for (;;) {
+    {
+      std::lock_guard lock(outcome->mu);
+      if (outcome->ready) break;
+    }
+    if (closed_) co_return StatusResponse(503, "ServiceUnavailable", "connection closed");
+    ErrorCode ec;
+    co_await wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  HttpResponse::Builder build;
+  {
+    std::lock_guard lock(outcome->mu);
+    build = std::move(outcome->build);
+  }
+  try {
+    co_return build();
+  } catch (const std::exception& e) {
+    log::Error("https", std::string("deferred response builder threw error=") + e.what());
+    co_return StatusResponse(500, "InternalError",
+                             "Internal error occurred: " + std::string(e.what()));
+  }
 }
 
 asio::awaitable<Connection::Next> Connection::Reject(ErrorCode ec) {

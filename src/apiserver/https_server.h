@@ -48,10 +48,10 @@ struct HttpsServerOptions {
 
   int worker_threads = 8;  // run handlers
   int io_threads = 1;      // run TLS and HTTP parsing
-  // GET and HEAD requests are first offered to the handler on the connection's thread
-  // (HttpRequest::non_blocking), which spares the hand-off to a worker for reads that
-  // can be answered from memory.
-  bool reads_on_io_threads = true;
+  // GET, HEAD and POST requests are first offered to the handler on the connection's
+  // thread (HttpRequest::non_blocking), which spares the hand-off to a worker for reads
+  // answered from memory and for creates the datastore queues (HttpResponse::deferred).
+  bool try_on_io_threads = true;
 
   size_t max_body_bytes = 3 * 1024 * 1024;
   size_t max_header_bytes = 1024 * 1024;

@@ -298,7 +298,13 @@ HttpResponse ResourceHandler::Handle(const HttpRequest& req, const RequestInfo& 
   auto validation = FieldValidationOf(req);
   if (!validation) return StatusResponse(validation.error());
   Ctx c{req, info, *r, NegotiateOutput(req.Header("Accept")), IsDryRun(req), *validation, {}};
-  if (req.non_blocking && verb != "get" && verb != "list") return WouldBlockResponse();
+  if (req.non_blocking && verb != "get" && verb != "list" &&
+      !(verb == "create" && info.subresource.empty() && store_.CreateIsQueued() &&
+        !(r->group().empty() && r->plural() == "services"))) {
+    // Only reads and creates the store queues without waiting are answered on the
+    // connection's thread; a Service's create allocates addresses first.
+    return WouldBlockResponse();
+  }
   if (verb == "get") return c.Finish(Get(c));
   if (verb == "list") return c.Finish(List(c));
   if (verb == "watch") return Watch(c);
@@ -957,7 +963,8 @@ Result<json::object> ResourceHandler::DecodeCreateBody(const HttpRequest& req,
   return obj;
 }
 
-Status ResourceHandler::CheckNamespaceWritable(const std::string& ns) {
+Status ResourceHandler::CheckNamespaceWritable(const std::string& ns, bool non_blocking,
+                                               bool* would_block) {
   const ResourceInfo* nsr = catalogue_.Find("", "v1", "namespaces");
   WatchCache* cache = nsr ? CacheFor(*nsr) : nullptr;
   if (!cache) return Status::Ok();
@@ -965,6 +972,10 @@ Status ResourceHandler::CheckNamespaceWritable(const std::string& ns) {
   // namespace (a namespace's removal always starts with a deletionTimestamp), and wait
   // for the cache to catch up only when it does not know the namespace yet.
   CachedObjectPtr obj = cache->Get(ns, nullptr);
+  if (!obj && non_blocking) {
+    *would_block = true;
+    return Status::Ok();
+  }
   if (!obj) {
     auto current = store_.CurrentRevision();
     if (current) cache->WaitUntilFresh(*current, kFreshnessTimeout);
@@ -1024,7 +1035,9 @@ HttpResponse ResourceHandler::Create(Ctx& c) {
   if (!errors.empty()) return StatusResponse(InvalidStatus(c.r, name, errors));
 
   if (c.r.namespaced()) {
-    Status st = CheckNamespaceWritable(c.info.ns);
+    bool would_block = false;
+    Status st = CheckNamespaceWritable(c.info.ns, c.req.non_blocking, &would_block);
+    if (would_block) return WouldBlockResponse();
     if (!st.ok()) return StatusResponse(st);
   }
 
@@ -1042,19 +1055,42 @@ HttpResponse ResourceHandler::Create(Ctx& c) {
 
   if (c.dry_run) return ObjectResponse(201, json::value(std::move(obj)), c.out.format);
 
-  std::string key = CacheKey(c.r, c.info.ns, name);
-  auto rev = store_.Create(c.r.key_prefix + key, StoredForm(obj));
-  if (!rev) {
+  std::string key = c.r.key_prefix + CacheKey(c.r, c.info.ns, name);
+  // What the answer needs, by value: the resource may be gone (a deleted CRD) by then.
+  auto answer = [obj, name, format = c.out.format, qualified = QualifiedResource(c.r),
+                 group = c.r.group(), plural = c.r.plural()](Result<int64_t> rev) mutable {
+    if (rev) return ObjectResponse(201, SerializeWithRevision(std::move(obj), *rev), format);
     Status err = rev.error();
     if (err.code() == StatusCode::kAlreadyExists) {
-      err = Status(StatusCode::kAlreadyExists,
-                   QualifiedResource(c.r) + " \"" + name + "\" already exists");
-      err.SetDetails(c.r.group(), c.r.plural(), name);
+      err = Status(StatusCode::kAlreadyExists, qualified + " \"" + name + "\" already exists");
+      err.SetDetails(group, plural, name);
     }
     return StatusResponse(err);
+  };
+  if (c.req.non_blocking) {
+    // On the connection's thread: queue the write and answer when it has committed.
+    HttpResponse later;
+    later.deferred =
+        [this, key = std::move(key), stored = StoredForm(obj), answer = std::move(answer),
+         warnings = c.warnings](std::function<void(HttpResponse::Builder)> finish) mutable {
+          store_.CreateAsync(key, std::move(stored),
+                             [answer = std::move(answer), warnings = std::move(warnings),
+                              finish](Result<int64_t> rev) mutable {
+                               finish([answer = std::move(answer), warnings = std::move(warnings),
+                                       rev = std::move(rev)]() mutable {
+                                 HttpResponse response = answer(std::move(rev));
+                                 for (const auto& w : warnings) {
+                                   response.headers.emplace_back("Warning", WarningHeader(w));
+                                 }
+                                 return response;
+                               });
+                             });
+        };
+    return later;
   }
-  reservation.Commit();
-  return ObjectResponse(201, SerializeWithRevision(std::move(obj), *rev), c.out.format);
+  auto rev = store_.Create(key, StoredForm(obj));
+  if (rev) reservation.Commit();
+  return answer(std::move(rev));
 }
 
 Result<std::string> ResourceHandler::StoreUpdate(Ctx& c, json::object obj, const json::object& old,

@@ -83,7 +83,10 @@ class ResourceHandler {
   Result<std::string> DeleteOne(Ctx& c, const std::string& name,
                                 const boost::json::object* options);
 
-  Status CheckNamespaceWritable(const std::string& ns);
+  // With `non_blocking`, a namespace the cache does not know yet sets *would_block
+  // instead of waiting for the cache.
+  Status CheckNamespaceWritable(const std::string& ns, bool non_blocking = false,
+                                bool* would_block = nullptr);
   Result<ObjectFilter> MakeFilter(const Ctx& c);
   Result<boost::json::object> DecodeObject(Ctx& c, boost::json::value body,
                                            const std::vector<std::string>& duplicates);

@@ -105,6 +105,15 @@ class Store {
   virtual Result<std::unique_ptr<StoreWatch>> Watch(std::string_view prefix, int64_t after_revision,
                                                     WatchCallback callback) = 0;
 
+  // Like Create, without waiting for the write when the backend can queue it
+  // (CreateIsQueued): `done` then runs later on a backend thread and must not block.
+  // Otherwise this runs Create and calls `done` before returning.
+  virtual void CreateAsync(std::string_view key, std::string value,
+                           std::function<void(Result<int64_t>)> done) {
+    done(Create(key, std::move(value)));
+  }
+  virtual bool CreateIsQueued() const { return false; }
+
   // The latest revision.
   virtual Result<int64_t> CurrentRevision() = 0;
 

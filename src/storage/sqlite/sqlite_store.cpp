@@ -821,6 +821,20 @@ struct SqliteWriteOp {
   std::optional<KeyValue> prev;  // the value replaced or deleted
   bool excluded = false;         // a database error specific to this op; left out of the batch
 
+  // For an op queued without waiting (allocated with new): called by the writer thread
+  // instead of signalling `done`, after which the op deletes itself.
+  std::function<void(SqliteWriteOp&)> on_done;
+
+  // Ends the op's wait, or runs on_done and deletes it. The op must not be used after.
+  void Complete() {
+    if (on_done) {
+      on_done(*this);
+      delete this;
+    } else {
+      done.release();
+    }
+  }
+
   // Signalled once by the writer thread. A mutex and condition variable rather than a
   // std::binary_semaphore, whose acquire spins with sched_yield before it sleeps: costly
   // with many callers waiting on a group commit.
@@ -1089,13 +1103,18 @@ Status SqliteStore::Export(const std::string& path,
 }
 
 bool SqliteStore::Submit(SqliteWriteOp& op) {
+  if (!Enqueue(op)) return false;
+  op.done.acquire();
+  return true;
+}
+
+bool SqliteStore::Enqueue(SqliteWriteOp& op) {
   {
     std::lock_guard lock(mu_);
     if (writer_stopped_) return false;
     pending_.push_back(&op);
   }
   writer_cv_.notify_one();
-  op.done.acquire();
   return true;
 }
 
@@ -1142,7 +1161,7 @@ void SqliteStore::WriterLoop() {
   for (SqliteWriteOp* op : compact_waiters_) {
     op->status = Status(StatusCode::kServiceUnavailable,
                         "storage is shutting down; compaction resumes when it reopens");
-    op->done.release();
+    op->Complete();
   }
   compact_waiters_.clear();
 }
@@ -1348,7 +1367,7 @@ void SqliteStore::CommitBatch(std::vector<SqliteWriteOp*>& batch) {
   if (!failure.ok()) {
     for (SqliteWriteOp* op : batch) {
       if (!op->excluded) op->status = failure;
-      op->done.release();
+      op->Complete();
     }
     if (writer_swept_ < writer_compacted_) {
       // Park the sweep rather than retry it in a loop while the database keeps failing;
@@ -1357,7 +1376,7 @@ void SqliteStore::CommitBatch(std::vector<SqliteWriteOp*>& batch) {
       sweep_error_ = failure;
       for (SqliteWriteOp* op : compact_waiters_) {
         op->status = failure;
-        op->done.release();
+        op->Complete();
       }
       compact_waiters_.clear();
     }
@@ -1410,16 +1429,16 @@ void SqliteStore::CommitBatch(std::vector<SqliteWriteOp*>& batch) {
       compact_waiters_.push_back(op);
       continue;
     }
-    op->done.release();
+    op->Complete();
   }
   std::erase_if(compact_waiters_, [this](SqliteWriteOp* op) {
     if (writer_swept_ >= op->compact_revision) {
-      op->done.release();
+      op->Complete();
       return true;
     }
     if (sweep_failed_) {
       op->status = sweep_error_;
-      op->done.release();
+      op->Complete();
       return true;
     }
     return false;
@@ -1435,6 +1454,25 @@ Result<int64_t> SqliteStore::Create(std::string_view key, std::string value) {
   if (!Submit(op)) return Err(StatusCode::kServiceUnavailable, "storage is shutting down");
   if (!op.status.ok()) return Err(std::move(op.status));
   return op.revision;
+}
+
+void SqliteStore::CreateAsync(std::string_view key, std::string value,
+                              std::function<void(Result<int64_t>)> done) {
+  if (key.empty()) return done(Err(StatusCode::kBadRequest, "key must not be empty"));
+  auto op = std::make_unique<SqliteWriteOp>();
+  op->kind = SqliteWriteOp::Kind::kCreate;
+  op->key = std::string(key);
+  op->value = std::move(value);
+  op->on_done = [done = std::move(done)](SqliteWriteOp& finished) {
+    if (!finished.status.ok()) return done(Err(std::move(finished.status)));
+    done(finished.revision);
+  };
+  if (!Enqueue(*op)) {
+    op->status = Status(StatusCode::kServiceUnavailable, "storage is shutting down");
+    op->on_done(*op);
+    return;
+  }
+  op.release();  // the writer deletes it once done
 }
 
 Result<int64_t> SqliteStore::Update(std::string_view key, std::string value,

@@ -147,6 +147,9 @@ class SqliteStore final : public Store {
                                             WatchCallback callback) override;
   Result<int64_t> CurrentRevision() override;
   bool CurrentRevisionIsLocal() const override { return true; }
+  void CreateAsync(std::string_view key, std::string value,
+                   std::function<void(Result<int64_t>)> done) override;
+  bool CreateIsQueued() const override { return true; }
   Status Compact(int64_t revision) override;
   int64_t CompactedRevision() override;
 
@@ -165,6 +168,9 @@ class SqliteStore final : public Store {
   // Enqueues `op` for the writer and blocks until its transaction has committed (or
   // failed). Returns false, leaving `op` untouched, if the writer has stopped.
   bool Submit(SqliteWriteOp& op);
+  // Enqueues `op`, which owns itself once queued (see SqliteWriteOp::on_done), without
+  // waiting. Returns false, leaving `op` with the caller, if the writer has stopped.
+  bool Enqueue(SqliteWriteOp& op);
 
   // Writer thread.
   void WriterLoop();
