@@ -21,6 +21,7 @@
 #include "base/json_patch.h"
 #include "base/k8s_time.h"
 #include "base/label_selector.h"
+#include "base/log.h"
 #include "base/strategic_merge_patch.h"
 #include "base/yaml_codec.h"
 #include "storage/store.h"
@@ -197,12 +198,36 @@ struct ResourceHandler::WatchSession {
 };
 
 ResourceHandler::ResourceHandler(const ApiServerOptions& options, const api::Catalogue& catalogue,
-                                 Store& store)
-    : options_(options), catalogue_(catalogue), store_(store) {}
+                                 Store& store, Store* events_store)
+    : options_(options), catalogue_(catalogue), store_(store), events_store_(events_store) {}
 
 ResourceHandler::~ResourceHandler() { Stop(); }
 
+namespace {
+constexpr std::string_view kEventsPrefix = "/registry/events/";
+}  // namespace
+
+Store& ResourceHandler::StoreFor(const ResourceInfo& r) {
+  if (events_store_ && r.key_prefix == kEventsPrefix) return *events_store_;
+  return store_;
+}
+
+std::vector<Store*> ResourceHandler::stores() const {
+  std::vector<Store*> out{&store_};
+  if (events_store_) out.push_back(events_store_);
+  return out;
+}
+
 Status ResourceHandler::Start() {
+  auto main_feed = std::make_unique<Feed>();
+  main_feed->store = &store_;
+  main_feed->prefix = "/registry/";
+  std::unique_ptr<Feed> events_feed;
+  if (events_store_) {
+    events_feed = std::make_unique<Feed>();
+    events_feed->store = events_store_;
+    events_feed->prefix = std::string(kEventsPrefix);
+  }
   for (const auto& r : catalogue_.resources()) {
     // Resources with a create-only verb set (reviews) have nothing to store.
     const auto& verbs = r->decl->verbs;
@@ -213,48 +238,96 @@ Status ResourceHandler::Start() {
       if (other->key_prefix == r->key_prefix) shared = cache.get();
     }
     if (shared) continue;
-    auto cache = std::make_unique<WatchCache>(store_, r->key_prefix);
-    Status st = cache->Load();
-    if (!st.ok()) return st;
+    auto cache = std::make_unique<WatchCache>(StoreFor(*r), r->key_prefix);
+    Feed& feed = events_feed && r->key_prefix == kEventsPrefix ? *events_feed : *main_feed;
+    feed.caches.emplace_back(r->key_prefix, cache.get());
     caches_.emplace(r.get(), std::move(cache));
   }
-  int64_t from = INT64_MAX;
-  for (auto& [r, cache] : caches_) from = std::min(from, cache->revision());
-  if (caches_.empty()) from = 0;
-  auto watch = store_.Watch("/registry/", from,
-                            [this](WatchBatch&& batch) { OnStoreBatch(std::move(batch)); });
-  if (!watch) return watch.error();
-  store_watch_ = std::move(*watch);
+  feeds_.push_back(std::move(main_feed));
+  if (events_feed) feeds_.push_back(std::move(events_feed));
+  for (auto& feed : feeds_) {
+    Status st = Follow(*feed);
+    if (!st.ok()) return st;
+  }
   const ResourceInfo* svc = catalogue_.Find("", "v1", "services");
-  services_ = std::make_unique<ServiceAllocator>(options_, svc ? CacheFor(*svc) : nullptr);
+  services_ = std::make_unique<ServiceAllocator>(options_, store_, svc ? CacheFor(*svc) : nullptr);
   return services_->Init();
 }
 
-void ResourceHandler::OnStoreBatch(WatchBatch&& batch) {
+Status ResourceHandler::Follow(Feed& feed) {
+  std::lock_guard lock(feed.mu);
+  feed.watch.reset();
+  int64_t from = INT64_MAX;
+  for (auto& [prefix, cache] : feed.caches) {
+    Status st = cache->Load();
+    if (!st.ok()) return st;
+    from = std::min(from, cache->revision());
+  }
+  if (feed.caches.empty()) {
+    auto current = feed.store->CurrentRevision();
+    if (!current) return current.error();
+    from = *current;
+  }
+  // Events at or below a cache's loaded revision are skipped by the cache itself.
+  Feed* f = &feed;
+  auto watch = feed.store->Watch(
+      feed.prefix, from, [this, f](WatchBatch&& batch) { OnStoreBatch(*f, std::move(batch)); });
+  if (!watch) return watch.error();
+  feed.watch = std::move(*watch);
+  feed.lost = false;
+  return Status::Ok();
+}
+
+void ResourceHandler::OnStoreBatch(Feed& feed, WatchBatch&& batch) {
   if (!batch.error.ok()) {
-    for (auto& [r, cache] : caches_) cache->FailWatchers();
+    // The store can no longer be followed from where the caches are (typically: the
+    // revision they need was compacted while the store was unreachable). End every
+    // watcher now; Tick re-lists the caches and watches again.
+    log::Warn("apiserver", "store watch on " + feed.prefix + " ended: " + batch.error.ToString() +
+                               "; re-listing");
+    feed.lost = true;
+    for (auto& [prefix, cache] : feed.caches) cache->FailWatchers();
     return;
   }
   int64_t through = 0;
   std::map<WatchCache*, std::vector<const WatchEvent*>> routed;
   for (const auto& ev : batch.events) {
     through = std::max(through, ev.kv.mod_revision);
-    for (auto& [r, cache] : caches_) {
-      if (ev.kv.key.starts_with(r->key_prefix)) {
-        routed[cache.get()].push_back(&ev);
+    for (auto& [prefix, cache] : feed.caches) {
+      if (ev.kv.key.starts_with(prefix)) {
+        routed[cache].push_back(&ev);
         break;
       }
     }
   }
   static const std::vector<const WatchEvent*> kNone;
-  for (auto& [r, cache] : caches_) {
-    auto it = routed.find(cache.get());
+  for (auto& [prefix, cache] : feed.caches) {
+    auto it = routed.find(cache);
     cache->ApplyEvents(it == routed.end() ? kNone : it->second, through);
   }
 }
 
+Status ResourceHandler::Health() {
+  for (auto& feed : feeds_) {
+    if (feed->lost) {
+      return Status(StatusCode::kServiceUnavailable,
+                    "the watch caches of " + feed->prefix + " are re-synchronising");
+    }
+    auto current = feed->store->CurrentRevision();
+    if (!current) return current.error();
+  }
+  return Status::Ok();
+}
+
 void ResourceHandler::Stop() {
-  store_watch_.reset();
+  for (auto& feed : feeds_) {
+    std::unique_ptr<StoreWatch> w;
+    {
+      std::lock_guard lock(feed->mu);
+      w = std::move(feed->watch);
+    }
+    w.reset();
+  }
   std::vector<std::shared_ptr<WatchSession>> sessions;
   {
     std::lock_guard lock(watches_mu_);
@@ -319,7 +392,7 @@ HttpResponse ResourceHandler::Handle(const HttpRequest& req, const RequestInfo& 
 
 Result<json::object> ResourceHandler::Load(const ResourceInfo& r, const std::string& key,
                                            int64_t* revision) {
-  auto kv = store_.Get(r.key_prefix + key);
+  auto kv = StoreFor(r).Get(r.key_prefix + key);
   if (!kv) return std::unexpected(kv.error());
   json::error_code ec;
   json::value v = json::parse(kv->value, ec);
@@ -379,7 +452,7 @@ HttpResponse ResourceHandler::Get(Ctx& c) {
   auto rv_param = c.req.Query("resourceVersion");
   if (cache) {
     if (!rv_param || rv_param->empty()) {
-      auto current = store_.CurrentRevision();
+      auto current = StoreFor(c.r).CurrentRevision();
       if (!current) return StatusResponse(current.error());
       if (!cache->WaitUntilFresh(*current, kFreshnessTimeout)) {
         return StatusResponse(
@@ -538,7 +611,7 @@ HttpResponse ResourceHandler::List(Ctx& c) {
     if (!ok)
       return StatusResponse(BadRequest("invalid resource version: " + std::string(rv_param)));
   } else if (rv_param.empty()) {
-    auto current = store_.CurrentRevision();
+    auto current = StoreFor(c.r).CurrentRevision();
     if (!current) return StatusResponse(current.error());
     if (!cache->WaitUntilFresh(*current, kFreshnessTimeout)) {
       return StatusResponse(
@@ -564,7 +637,7 @@ HttpResponse ResourceHandler::List(Ctx& c) {
     std::string after = start_after.empty() ? std::string() : c.r.key_prefix + start_after;
     int64_t batch = limit > 0 ? std::max<int64_t>(limit * 2, 100) : 0;
     while (true) {
-      auto range = store_.Range(prefix, after, from_store_rev, batch);
+      auto range = StoreFor(c.r).Range(prefix, after, from_store_rev, batch);
       if (!range) {
         Status err = range.error();
         if (err.code() == StatusCode::kGone) {
@@ -815,7 +888,21 @@ HttpResponse ResourceHandler::Watch(Ctx& c) {
 }
 
 void ResourceHandler::Tick() {
+  for (auto& feed : feeds_) {
+    if (!feed->lost) continue;
+    Status st = Follow(*feed);
+    if (st.ok()) {
+      log::Info("apiserver", "watch caches of " + feed->prefix + " re-synchronised");
+    } else {
+      log::Warn("apiserver", "re-synchronising " + feed->prefix + " failed: " + st.ToString());
+    }
+  }
   auto now = std::chrono::steady_clock::now();
+  if (services_ && now >= next_allocation_repair_) {
+    next_allocation_repair_ = now + std::chrono::minutes(1);
+    Status st = services_->Repair();
+    if (!st.ok()) log::Warn("apiserver", "repairing service allocations failed: " + st.ToString());
+  }
   std::vector<std::shared_ptr<WatchSession>> expired;
   std::vector<std::pair<WatchCache*, std::shared_ptr<CacheWatcher>>> bookmark;
   {
@@ -1022,7 +1109,7 @@ HttpResponse ResourceHandler::Create(Ctx& c) {
   if (c.dry_run) return ObjectResponse(201, json::value(std::move(obj)), c.out.format);
 
   std::string key = CacheKey(c.r, c.info.ns, name);
-  auto rev = store_.Create(c.r.key_prefix + key, StoredForm(obj));
+  auto rev = StoreFor(c.r).Create(c.r.key_prefix + key, StoredForm(obj));
   if (!rev) {
     Status err = rev.error();
     if (err.code() == StatusCode::kAlreadyExists) {
@@ -1083,14 +1170,15 @@ Result<std::string> ResourceHandler::StoreUpdate(Ctx& c, json::object obj, const
   if (c.dry_run) return SerializeWithRevision(std::move(obj), old_revision);
   if (deleting && no_finalizers) {
     // The last finalizer is gone: the object is deleted now.
-    auto del = store_.Delete(c.r.key_prefix + key, old_revision);
+    auto del = StoreFor(c.r).Delete(c.r.key_prefix + key, old_revision);
     if (!del) {
       if (del.error().code() == StatusCode::kConflict) *conflict = true;
       return std::unexpected(del.error());
     }
+    if (c.r.group().empty() && c.r.plural() == "services") services_->Release(old);
     return SerializeWithRevision(std::move(obj), del->revision);
   }
-  auto rev = store_.Update(c.r.key_prefix + key, StoredForm(obj), old_revision);
+  auto rev = StoreFor(c.r).Update(c.r.key_prefix + key, StoredForm(obj), old_revision);
   if (!rev) {
     if (rev.error().code() == StatusCode::kConflict) *conflict = true;
     if (rev.error().code() == StatusCode::kNotFound) return Err(NotFound(c.r, name));
@@ -1385,7 +1473,7 @@ Result<std::string> ResourceHandler::DeleteOne(Ctx& c, const std::string& name,
         st.as_object()["phase"] = "Terminating";
       }
       if (opts->dry_run) return SerializeWithRevision(std::move(marked), rev);
-      auto r2 = store_.Update(c.r.key_prefix + key, StoredForm(marked), rev);
+      auto r2 = StoreFor(c.r).Update(c.r.key_prefix + key, StoredForm(marked), rev);
       if (!r2) {
         if (r2.error().code() == StatusCode::kConflict) continue;
         return std::unexpected(r2.error());
@@ -1393,7 +1481,7 @@ Result<std::string> ResourceHandler::DeleteOne(Ctx& c, const std::string& name,
       return SerializeWithRevision(std::move(marked), *r2);
     }
     if (opts->dry_run) return SerializeWithRevision(*old, rev);
-    auto del = store_.Delete(c.r.key_prefix + key, rev);
+    auto del = StoreFor(c.r).Delete(c.r.key_prefix + key, rev);
     if (!del) {
       if (del.error().code() == StatusCode::kConflict) continue;
       if (del.error().code() == StatusCode::kNotFound) return Err(NotFound(c.r, name));
@@ -1432,7 +1520,7 @@ HttpResponse ResourceHandler::DeleteCollection(Ctx& c) {
     if (!parsed) return StatusResponse(parsed.error());
     if (parsed->is_object()) body = std::move(*parsed);
   }
-  auto current = store_.CurrentRevision();
+  auto current = StoreFor(c.r).CurrentRevision();
   if (current) cache->WaitUntilFresh(*current, kFreshnessTimeout);
   int64_t revision = 0;
   bool more = false;
@@ -1499,7 +1587,12 @@ Status ResourceHandler::PublishKubernetesService(const std::string& host, int po
                                                                {"port", 443},
                                                                {"protocol", "TCP"},
                                                                {"targetPort", port}}}}}}};
-  HttpResponse r = send("POST", "/api/v1/namespaces/default/services", service);
+  // Another server on the same store (or an earlier start) may have created it already.
+  auto existing = store_.Get(svc->key_prefix + "default/kubernetes");
+  if (!existing && existing.error().code() != StatusCode::kNotFound) return existing.error();
+  HttpResponse r;
+  r.status = 409;
+  if (!existing) r = send("POST", "/api/v1/namespaces/default/services", service);
   if (r.status != 201 && r.status != 409) {
     return Status(StatusCode::kInternal, "cannot create the kubernetes Service: " + r.body);
   }
