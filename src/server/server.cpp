@@ -17,7 +17,9 @@
 #include "apiserver/authz.h"
 #include "apiserver/https_server.h"
 #include "apiserver/pki.h"
+#include "base/k8s_time.h"
 #include "base/log.h"
+#include "storage/etcd/etcd_store.h"
 #include "storage/sqlite/sqlite_store.h"
 
 namespace skiff {
@@ -41,6 +43,28 @@ Result<std::pair<int, int>> ParsePortRange(const std::string& range) {
     return Err(StatusCode::kInvalid,
                "--service-node-port-range is not a valid port range: " + range);
   }
+}
+
+// Opens the etcd cluster named by `endpoints` (a --datastore-endpoint value).
+Result<std::unique_ptr<Store>> OpenEtcd(const ServerOptions& opts, const std::string& endpoints,
+                                        const char* flag) {
+  auto list = ParseEtcdEndpoints(endpoints);
+  if (!list) {
+    return Err(StatusCode::kInvalid,
+               std::string(flag) + " is not a valid endpoint list: " + list.error().message());
+  }
+  EtcdStoreOptions eo;
+  eo.endpoints = std::move(*list);
+  eo.ca_file = opts.datastore_cafile;
+  eo.cert_file = opts.datastore_certfile;
+  eo.key_file = opts.datastore_keyfile;
+  auto store = EtcdStore::Open(std::move(eo));
+  if (!store) {
+    return Err(store.error().code(),
+               "cannot reach etcd at " + endpoints + ": " + store.error().message());
+  }
+  log::Info("server", std::string("datastore etcd endpoints=") + endpoints);
+  return std::unique_ptr<Store>(std::move(*store));
 }
 
 }  // namespace
@@ -74,8 +98,32 @@ Status RunServer(const ServerOptions& opts) {
   auto catalogue = api::Catalogue::LoadBuiltin();
   if (!catalogue) return catalogue.error();
 
-  auto store = SqliteStore::Open((fs::path(opts.data_dir) / "db" / "state.db").string());
-  if (!store) return store.error();
+  auto compaction = ParseGoDuration(opts.compaction_interval);
+  if (!compaction || compaction->count() < 0) {
+    return Status(StatusCode::kInvalid, "--compaction-interval must be a duration like 5m0s, got " +
+                                            opts.compaction_interval);
+  }
+  if (opts.datastore_endpoint.empty() && !opts.datastore_endpoint_events.empty()) {
+    return Status(StatusCode::kInvalid,
+                  "--datastore-endpoint-events requires --datastore-endpoint");
+  }
+
+  std::unique_ptr<Store> store;
+  std::unique_ptr<Store> events_store;
+  if (opts.datastore_endpoint.empty()) {
+    auto sqlite = SqliteStore::Open((fs::path(opts.data_dir) / "db" / "state.db").string());
+    if (!sqlite) return sqlite.error();
+    store = std::move(*sqlite);
+  } else {
+    auto etcd = OpenEtcd(opts, opts.datastore_endpoint, "--datastore-endpoint");
+    if (!etcd) return etcd.error();
+    store = std::move(*etcd);
+    if (!opts.datastore_endpoint_events.empty()) {
+      auto events = OpenEtcd(opts, opts.datastore_endpoint_events, "--datastore-endpoint-events");
+      if (!events) return events.error();
+      events_store = std::move(*events);
+    }
+  }
 
   ClusterPkiOptions pki_opts;
   pki_opts.service_cidr = opts.service_cluster_ip_range;
@@ -110,7 +158,9 @@ Status RunServer(const ServerOptions& opts) {
   api_opts.service_node_port_max = ports->second;
   api_opts.advertise_address = advertise + ":" + std::to_string(opts.secure_port);
   api_opts.cluster_ca_pem = pki->ca.cert_pem;
-  ApiServer api(api_opts, **catalogue, **store, authenticator, authorizer);
+  api_opts.compaction_interval_seconds =
+      static_cast<int>(std::chrono::ceil<std::chrono::seconds>(*compaction).count());
+  ApiServer api(api_opts, **catalogue, *store, authenticator, authorizer, events_store.get());
   Status st = api.Start();
   if (!st.ok()) return st;
 
