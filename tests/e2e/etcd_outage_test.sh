@@ -66,3 +66,37 @@ expect_eq "the watch saw each object exactly once" "1 1" \
   "$(grep -Ec '^ADDED +before' "$WATCH_OUT") $(grep -Ec '^ADDED +after' "$WATCH_OUT")"
 expect_no_match "the failed create never appears" "$(cat "$WATCH_OUT")" '^ADDED +during'
 expect_ok "the watch is still running" kill -0 "${E2E_BG_PIDS[0]}"
+
+# --- the history the server needs is compacted while it cannot reach etcd ---------------------
+# etcd goes down; the server is frozen so that it cannot reconnect; etcd comes back, gets
+# writes the server never sees and is compacted past them. When the server runs again its
+# store watch cannot resume: watchers are ended with 410 and the caches re-list.
+old_rv=$(k get --raw "/api/v1/namespaces/$NS/configmaps" | jq -r .metadata.resourceVersion)
+WATCH2=$E2E_TMP/watch2.out
+k get configmaps -n "$NS" -w --output-watch-events -o custom-columns=EVENT:.type,NAME:.object.metadata.name \
+  >"$WATCH2" 2>&1 &
+watch2=$!
+track_bg "$watch2"
+wait_for "a second watch lists the configmaps" 20 grep -Eq '^ADDED +after' "$WATCH2"
+stop_etcd outage-1
+kill -STOP "$SERVER_PID"
+restart_etcd outage-1
+EP=${ETCD_CLIENT[outage-1]}
+for i in 1 2 3; do
+  printf '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"unseen-%s","namespace":"%s","uid":"unseen-uid-%s"},"data":{"k":"v"}}' \
+    "$i" "$NS" "$i" | ETCDCTL_API=3 "$ETCDCTL_BIN" --endpoints "$EP" put "/registry/configmaps/$NS/unseen-$i" >/dev/null
+done
+rev=$(ETCDCTL_API=3 "$ETCDCTL_BIN" --endpoints "$EP" endpoint status -w json | jq -r '.[0].Status.header.revision')
+ETCDCTL_API=3 "$ETCDCTL_BIN" --endpoints "$EP" compact "$rev" >/dev/null
+ok "three writes the server did not see, then compaction to revision $rev"
+kill -CONT "$SERVER_PID"
+wait_for "the watches opened before are ended" 20 bash -c "! kill -0 $watch2 2>/dev/null"
+expect_match "with an ERROR event" "$(cat "$WATCH2")" '^ERROR'
+wait_for "the server re-synchronises by itself" 20 grep -q 're-synchronised' "$E2E_LOG"
+wait_for "/readyz is ok after the re-list" 20 k get --raw /readyz
+expect_eq "the writes made behind its back are served" "unseen-1 unseen-2 unseen-3" \
+  "$(k get configmaps -n "$NS" -o name | sed -n 's|^configmap/||p' | grep unseen | tr '\n' ' ' | sed 's/ $//')"
+api GET "/api/v1/namespaces/$NS/configmaps?watch=true&resourceVersion=$old_rv&timeoutSeconds=2"
+expect_contains "a watch from before the re-list is told to re-list" "$BODY" '"code":410'
+expect_ok "writes work after the re-list" k create configmap after-relist -n "$NS"
+expect_eq "and are listed" "after-relist" "$(k get configmap after-relist -n "$NS" -o jsonpath='{.metadata.name}')"
