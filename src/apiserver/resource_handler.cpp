@@ -226,7 +226,10 @@ Status ResourceHandler::Start() {
   if (events_store_) {
     events_feed = std::make_unique<Feed>();
     events_feed->store = events_store_;
-    events_feed->prefix = std::string(kEventsPrefix);
+    // The whole of /registry/, not just the events: every write under it moves the store's
+    // revision, and the events cache must learn that it is fresh up to that revision too
+    // (e.g. when both flags name the same cluster).
+    events_feed->prefix = "/registry/";
   }
   for (const auto& r : catalogue_.resources()) {
     // Resources with a create-only verb set (reviews) have nothing to store.

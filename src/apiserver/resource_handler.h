@@ -114,7 +114,7 @@ class ResourceHandler {
   // its own resource did not change. Revisions of different stores are never compared.
   struct Feed {
     Store* store = nullptr;
-    std::string prefix;                                       // "/registry/" or "/registry/events/"
+    std::string prefix;                                       // what the watch covers
     std::vector<std::pair<std::string, WatchCache*>> caches;  // by key prefix
     std::mutex mu;
     std::unique_ptr<StoreWatch> watch;  // protected by mu
