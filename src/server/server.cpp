@@ -59,10 +59,7 @@ Result<std::unique_ptr<Store>> OpenEtcd(const ServerOptions& opts, const std::st
   eo.cert_file = opts.datastore_certfile;
   eo.key_file = opts.datastore_keyfile;
   auto store = EtcdStore::Open(std::move(eo));
-  if (!store) {
-    return Err(store.error().code(),
-               "cannot reach etcd at " + endpoints + ": " + store.error().message());
-  }
+  if (!store) return Err(std::move(store.error()));
   log::Info("server", std::string("datastore etcd endpoints=") + endpoints);
   return std::unique_ptr<Store>(std::move(*store));
 }
