@@ -1036,8 +1036,11 @@ Status ResourceHandler::CheckNamespaceWritable(const std::string& ns) {
   const ResourceInfo* nsr = catalogue_.Find("", "v1", "namespaces");
   WatchCache* cache = nsr ? CacheFor(*nsr) : nullptr;
   if (!cache) return Status::Ok();
+  // A store that cannot tell its revision cannot take the write either: fail now rather
+  // than spend a second deadline on the write.
   auto current = store_.CurrentRevision();
-  if (current) cache->WaitUntilFresh(*current, kFreshnessTimeout);
+  if (!current) return current.error();
+  cache->WaitUntilFresh(*current, kFreshnessTimeout);
   CachedObjectPtr obj = cache->Get(ns, nullptr);
   if (!obj) return NotFound(*nsr, ns);
   const json::object* o = obj->object->if_object();

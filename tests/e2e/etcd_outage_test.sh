@@ -100,3 +100,27 @@ api GET "/api/v1/namespaces/$NS/configmaps?watch=true&resourceVersion=$old_rv&ti
 expect_contains "a watch from before the re-list is told to re-list" "$BODY" '"code":410'
 expect_ok "writes work after the re-list" k create configmap after-relist -n "$NS"
 expect_eq "and are listed" "after-relist" "$(k get configmap after-relist -n "$NS" -o jsonpath='{.metadata.name}')"
+
+# --- etcd hangs (accepts connections, never answers) -------------------------------------------
+# Requests end at the etcd request deadline (5 s) with a Timeout Status, not later.
+kill -STOP "${ETCD_PIDS[outage-1]}"
+ok "etcd frozen with SIGSTOP"
+timed k get configmap after-relist -n "$NS"
+((RC != 0)) || fail "a GET fails while etcd hangs" "stdout: $OUT"
+expect_match "the GET reports a timeout" "$ERR" '\((Timeout|ServiceUnavailable)\)'
+((ELAPSED <= 10)) || fail "the GET fails within 10s" "took ${ELAPSED}s"
+ok "the GET failed within 10s (${ELAPSED}s)"
+cat >"$E2E_TMP/hung.yaml" <<EOF2
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: hung, namespace: $NS}
+EOF2
+timed k create -f "$E2E_TMP/hung.yaml"
+((RC != 0)) || fail "a create fails while etcd hangs" "stdout: $OUT"
+expect_match "the create reports a timeout" "$ERR" '\((Timeout|ServiceUnavailable)\)'
+((ELAPSED <= 10)) || fail "the create fails within 10s" "took ${ELAPSED}s"
+ok "the create failed within 10s (${ELAPSED}s)"
+kill -CONT "${ETCD_PIDS[outage-1]}"
+ok "etcd thawed"
+wait_for "/readyz is ok again" 30 k get --raw /readyz
+expect_ok "writes work again" k create configmap after-hang -n "$NS"
