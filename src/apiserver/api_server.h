@@ -40,7 +40,9 @@ struct ApiServerOptions {
   int max_watch_seconds = 1800;
   // The cluster CA certificate (PEM), published in every namespace as kube-root-ca.crt.
   std::string cluster_ca_pem;
-  // History older than one interval is compacted every interval (0 = never).
+  // History older than one interval is compacted every interval (0 = never). Several
+  // servers on one store may all compact: each compacts only to a revision it saw one
+  // interval earlier, and a compaction already overtaken by another is a no-op.
   int compaction_interval_seconds = 300;
   // Interval of BOOKMARK events for watchers that asked for them.
   int bookmark_interval_seconds = 60;
@@ -48,8 +50,10 @@ struct ApiServerOptions {
 
 class ApiServer {
  public:
+  // `events_store`, when given, holds core/v1 Events instead of `store`.
   ApiServer(ApiServerOptions options, const api::Catalogue& catalogue, Store& store,
-            const Authenticator& authenticator, const Authorizer& authorizer);
+            const Authenticator& authenticator, const Authorizer& authorizer,
+            Store* events_store = nullptr);
   ~ApiServer();
   ApiServer(const ApiServer&) = delete;
   ApiServer& operator=(const ApiServer&) = delete;
@@ -76,7 +80,6 @@ class ApiServer {
 
   const ApiServerOptions options_;
   const api::Catalogue& catalogue_;
-  Store& store_;
   const Authenticator& authenticator_;
   const Authorizer& authorizer_;
   std::unique_ptr<ResourceHandler> resources_;

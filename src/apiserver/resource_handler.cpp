@@ -21,6 +21,7 @@
 #include "base/json_patch.h"
 #include "base/k8s_time.h"
 #include "base/label_selector.h"
+#include "base/log.h"
 #include "base/strategic_merge_patch.h"
 #include "base/yaml_codec.h"
 #include "storage/store.h"
@@ -197,12 +198,39 @@ struct ResourceHandler::WatchSession {
 };
 
 ResourceHandler::ResourceHandler(const ApiServerOptions& options, const api::Catalogue& catalogue,
-                                 Store& store)
-    : options_(options), catalogue_(catalogue), store_(store) {}
+                                 Store& store, Store* events_store)
+    : options_(options), catalogue_(catalogue), store_(store), events_store_(events_store) {}
 
 ResourceHandler::~ResourceHandler() { Stop(); }
 
+namespace {
+constexpr std::string_view kEventsPrefix = "/registry/events/";
+}  // namespace
+
+Store& ResourceHandler::StoreFor(const ResourceInfo& r) {
+  if (events_store_ && r.key_prefix == kEventsPrefix) return *events_store_;
+  return store_;
+}
+
+std::vector<Store*> ResourceHandler::stores() const {
+  std::vector<Store*> out{&store_};
+  if (events_store_) out.push_back(events_store_);
+  return out;
+}
+
 Status ResourceHandler::Start() {
+  auto main_feed = std::make_unique<Feed>();
+  main_feed->store = &store_;
+  main_feed->prefix = "/registry/";
+  std::unique_ptr<Feed> events_feed;
+  if (events_store_) {
+    events_feed = std::make_unique<Feed>();
+    events_feed->store = events_store_;
+    // The whole of /registry/, not just the events: every write under it moves the store's
+    // revision, and the events cache must learn that it is fresh up to that revision too
+    // (e.g. when both flags name the same cluster).
+    events_feed->prefix = "/registry/";
+  }
   for (const auto& r : catalogue_.resources()) {
     // Resources with a create-only verb set (reviews) have nothing to store.
     const auto& verbs = r->decl->verbs;
@@ -213,48 +241,96 @@ Status ResourceHandler::Start() {
       if (other->key_prefix == r->key_prefix) shared = cache.get();
     }
     if (shared) continue;
-    auto cache = std::make_unique<WatchCache>(store_, r->key_prefix);
-    Status st = cache->Load();
-    if (!st.ok()) return st;
+    auto cache = std::make_unique<WatchCache>(StoreFor(*r), r->key_prefix);
+    Feed& feed = events_feed && r->key_prefix == kEventsPrefix ? *events_feed : *main_feed;
+    feed.caches.emplace_back(r->key_prefix, cache.get());
     caches_.emplace(r.get(), std::move(cache));
   }
-  int64_t from = INT64_MAX;
-  for (auto& [r, cache] : caches_) from = std::min(from, cache->revision());
-  if (caches_.empty()) from = 0;
-  auto watch = store_.Watch("/registry/", from,
-                            [this](WatchBatch&& batch) { OnStoreBatch(std::move(batch)); });
-  if (!watch) return watch.error();
-  store_watch_ = std::move(*watch);
+  feeds_.push_back(std::move(main_feed));
+  if (events_feed) feeds_.push_back(std::move(events_feed));
+  for (auto& feed : feeds_) {
+    Status st = Follow(*feed);
+    if (!st.ok()) return st;
+  }
   const ResourceInfo* svc = catalogue_.Find("", "v1", "services");
-  services_ = std::make_unique<ServiceAllocator>(options_, svc ? CacheFor(*svc) : nullptr);
+  services_ = std::make_unique<ServiceAllocator>(options_, store_, svc ? CacheFor(*svc) : nullptr);
   return services_->Init();
 }
 
-void ResourceHandler::OnStoreBatch(WatchBatch&& batch) {
+Status ResourceHandler::Follow(Feed& feed) {
+  std::lock_guard lock(feed.mu);
+  feed.watch.reset();
+  int64_t from = INT64_MAX;
+  for (auto& [prefix, cache] : feed.caches) {
+    Status st = cache->Load();
+    if (!st.ok()) return st;
+    from = std::min(from, cache->revision());
+  }
+  if (feed.caches.empty()) {
+    auto current = feed.store->CurrentRevision();
+    if (!current) return current.error();
+    from = *current;
+  }
+  // Events at or below a cache's loaded revision are skipped by the cache itself.
+  Feed* f = &feed;
+  auto watch = feed.store->Watch(
+      feed.prefix, from, [this, f](WatchBatch&& batch) { OnStoreBatch(*f, std::move(batch)); });
+  if (!watch) return watch.error();
+  feed.watch = std::move(*watch);
+  feed.lost = false;
+  return Status::Ok();
+}
+
+void ResourceHandler::OnStoreBatch(Feed& feed, WatchBatch&& batch) {
   if (!batch.error.ok()) {
-    for (auto& [r, cache] : caches_) cache->FailWatchers();
+    // The store can no longer be followed from where the caches are (typically: the
+    // revision they need was compacted while the store was unreachable). End every
+    // watcher now; Tick re-lists the caches and watches again.
+    log::Warn("apiserver", "store watch on " + feed.prefix + " ended: " + batch.error.ToString() +
+                               "; re-listing");
+    feed.lost = true;
+    for (auto& [prefix, cache] : feed.caches) cache->FailWatchers();
     return;
   }
   int64_t through = 0;
   std::map<WatchCache*, std::vector<const WatchEvent*>> routed;
   for (const auto& ev : batch.events) {
     through = std::max(through, ev.kv.mod_revision);
-    for (auto& [r, cache] : caches_) {
-      if (ev.kv.key.starts_with(r->key_prefix)) {
-        routed[cache.get()].push_back(&ev);
+    for (auto& [prefix, cache] : feed.caches) {
+      if (ev.kv.key.starts_with(prefix)) {
+        routed[cache].push_back(&ev);
         break;
       }
     }
   }
   static const std::vector<const WatchEvent*> kNone;
-  for (auto& [r, cache] : caches_) {
-    auto it = routed.find(cache.get());
+  for (auto& [prefix, cache] : feed.caches) {
+    auto it = routed.find(cache);
     cache->ApplyEvents(it == routed.end() ? kNone : it->second, through);
   }
 }
 
+Status ResourceHandler::Health() {
+  for (auto& feed : feeds_) {
+    if (feed->lost) {
+      return Status(StatusCode::kServiceUnavailable,
+                    "the watch caches of " + feed->prefix + " are re-synchronising");
+    }
+    auto current = feed->store->CurrentRevision();
+    if (!current) return current.error();
+  }
+  return Status::Ok();
+}
+
 void ResourceHandler::Stop() {
-  store_watch_.reset();
+  for (auto& feed : feeds_) {
+    std::unique_ptr<StoreWatch> w;
+    {
+      std::lock_guard lock(feed->mu);
+      w = std::move(feed->watch);
+    }
+    w.reset();
+  }
   std::vector<std::shared_ptr<WatchSession>> sessions;
   {
     std::lock_guard lock(watches_mu_);
@@ -299,7 +375,7 @@ HttpResponse ResourceHandler::Handle(const HttpRequest& req, const RequestInfo& 
   if (!validation) return StatusResponse(validation.error());
   Ctx c{req, info, *r, NegotiateOutput(req.Header("Accept")), IsDryRun(req), *validation, {}};
   if (req.non_blocking && verb != "get" && verb != "list" &&
-      !(verb == "create" && info.subresource.empty() && store_.CreateIsQueued() &&
+      !(verb == "create" && info.subresource.empty() && StoreFor(*r).CreateIsQueued() &&
         !(r->group().empty() && r->plural() == "services"))) {
     // Only reads and creates the store queues without waiting are answered on the
     // connection's thread; a Service's create allocates addresses first.
@@ -326,7 +402,7 @@ HttpResponse ResourceHandler::Handle(const HttpRequest& req, const RequestInfo& 
 
 Result<json::object> ResourceHandler::Load(const ResourceInfo& r, const std::string& key,
                                            int64_t* revision) {
-  auto kv = store_.Get(r.key_prefix + key);
+  auto kv = StoreFor(r).Get(r.key_prefix + key);
   if (!kv) return std::unexpected(kv.error());
   json::error_code ec;
   json::value v = json::parse(kv->value, ec);
@@ -379,9 +455,10 @@ json::object ScaleFor(const ResourceInfo& r, const json::object& obj) {
 
 }  // namespace
 
-std::optional<HttpResponse> ResourceHandler::CatchUp(const HttpRequest& req, WatchCache& cache) {
-  if (req.non_blocking && !store_.CurrentRevisionIsLocal()) return WouldBlockResponse();
-  auto current = store_.CurrentRevision();
+std::optional<HttpResponse> ResourceHandler::CatchUp(const HttpRequest& req, Store& store,
+                                                     WatchCache& cache) {
+  if (req.non_blocking && !store.CurrentRevisionIsLocal()) return WouldBlockResponse();
+  auto current = store.CurrentRevision();
   if (!current) return StatusResponse(current.error());
   if (req.non_blocking) {
     if (!cache.IsFresh(*current)) return WouldBlockResponse();
@@ -399,7 +476,7 @@ HttpResponse ResourceHandler::Get(Ctx& c) {
   auto rv_param = c.req.Query("resourceVersion");
   if (cache) {
     if (!rv_param || rv_param->empty()) {
-      if (auto answer = CatchUp(c.req, *cache)) return std::move(*answer);
+      if (auto answer = CatchUp(c.req, StoreFor(c.r), *cache)) return std::move(*answer);
     }
     obj = cache->Get(key, nullptr);
   }
@@ -553,7 +630,7 @@ HttpResponse ResourceHandler::List(Ctx& c) {
     if (!ok)
       return StatusResponse(BadRequest("invalid resource version: " + std::string(rv_param)));
   } else if (rv_param.empty()) {
-    if (auto answer = CatchUp(c.req, *cache)) return std::move(*answer);
+    if (auto answer = CatchUp(c.req, StoreFor(c.r), *cache)) return std::move(*answer);
   } else if (rv_param != "0") {
     bool ok = false;
     int64_t want = ParseRevision(rv_param, &ok);
@@ -583,7 +660,7 @@ HttpResponse ResourceHandler::List(Ctx& c) {
     std::string after = start_after.empty() ? std::string() : c.r.key_prefix + start_after;
     int64_t batch = limit > 0 ? std::max<int64_t>(limit * 2, 100) : 0;
     while (true) {
-      auto range = store_.Range(prefix, after, from_store_rev, batch);
+      auto range = StoreFor(c.r).Range(prefix, after, from_store_rev, batch);
       if (!range) {
         Status err = range.error();
         if (err.code() == StatusCode::kGone) {
@@ -836,7 +913,21 @@ HttpResponse ResourceHandler::Watch(Ctx& c) {
 }
 
 void ResourceHandler::Tick() {
+  for (auto& feed : feeds_) {
+    if (!feed->lost) continue;
+    Status st = Follow(*feed);
+    if (st.ok()) {
+      log::Info("apiserver", "watch caches of " + feed->prefix + " re-synchronised");
+    } else {
+      log::Warn("apiserver", "re-synchronising " + feed->prefix + " failed: " + st.ToString());
+    }
+  }
   auto now = std::chrono::steady_clock::now();
+  if (services_ && now >= next_allocation_repair_) {
+    next_allocation_repair_ = now + std::chrono::minutes(1);
+    Status st = services_->Repair();
+    if (!st.ok()) log::Warn("apiserver", "repairing service allocations failed: " + st.ToString());
+  }
   std::vector<std::shared_ptr<WatchSession>> expired;
   std::vector<std::pair<WatchCache*, std::shared_ptr<CacheWatcher>>> bookmark;
   {
@@ -977,8 +1068,11 @@ Status ResourceHandler::CheckNamespaceWritable(const std::string& ns, bool non_b
     return Status::Ok();
   }
   if (!obj) {
+    // A store that cannot tell its revision cannot take the write either: fail now rather
+    // than spend a second deadline on the write.
     auto current = store_.CurrentRevision();
-    if (current) cache->WaitUntilFresh(*current, kFreshnessTimeout);
+    if (!current) return current.error();
+    cache->WaitUntilFresh(*current, kFreshnessTimeout);
     obj = cache->Get(ns, nullptr);
   }
   if (!obj) return NotFound(*nsr, ns);
@@ -1070,25 +1164,25 @@ HttpResponse ResourceHandler::Create(Ctx& c) {
   if (c.req.non_blocking) {
     // On the connection's thread: queue the write and answer when it has committed.
     HttpResponse later;
-    later.deferred =
-        [this, key = std::move(key), stored = StoredForm(obj), answer = std::move(answer),
-         warnings = c.warnings](std::function<void(HttpResponse::Builder)> finish) mutable {
-          store_.CreateAsync(key, std::move(stored),
-                             [answer = std::move(answer), warnings = std::move(warnings),
-                              finish](Result<int64_t> rev) mutable {
-                               finish([answer = std::move(answer), warnings = std::move(warnings),
-                                       rev = std::move(rev)]() mutable {
-                                 HttpResponse response = answer(std::move(rev));
-                                 for (const auto& w : warnings) {
-                                   response.headers.emplace_back("Warning", WarningHeader(w));
-                                 }
-                                 return response;
-                               });
-                             });
-        };
+    later.deferred = [&store = StoreFor(c.r), key = std::move(key), stored = StoredForm(obj),
+                      answer = std::move(answer), warnings = c.warnings](
+                         std::function<void(HttpResponse::Builder)> finish) mutable {
+      store.CreateAsync(key, std::move(stored),
+                        [answer = std::move(answer), warnings = std::move(warnings),
+                         finish](Result<int64_t> rev) mutable {
+                          finish([answer = std::move(answer), warnings = std::move(warnings),
+                                  rev = std::move(rev)]() mutable {
+                            HttpResponse response = answer(std::move(rev));
+                            for (const auto& w : warnings) {
+                              response.headers.emplace_back("Warning", WarningHeader(w));
+                            }
+                            return response;
+                          });
+                        });
+    };
     return later;
   }
-  auto rev = store_.Create(key, StoredForm(obj));
+  auto rev = StoreFor(c.r).Create(key, StoredForm(obj));
   if (rev) reservation.Commit();
   return answer(std::move(rev));
 }
@@ -1140,14 +1234,15 @@ Result<std::string> ResourceHandler::StoreUpdate(Ctx& c, json::object obj, const
   if (c.dry_run) return SerializeWithRevision(std::move(obj), old_revision);
   if (deleting && no_finalizers) {
     // The last finalizer is gone: the object is deleted now.
-    auto del = store_.Delete(c.r.key_prefix + key, old_revision);
+    auto del = StoreFor(c.r).Delete(c.r.key_prefix + key, old_revision);
     if (!del) {
       if (del.error().code() == StatusCode::kConflict) *conflict = true;
       return std::unexpected(del.error());
     }
+    if (c.r.group().empty() && c.r.plural() == "services") services_->Release(old);
     return SerializeWithRevision(std::move(obj), del->revision);
   }
-  auto rev = store_.Update(c.r.key_prefix + key, StoredForm(obj), old_revision);
+  auto rev = StoreFor(c.r).Update(c.r.key_prefix + key, StoredForm(obj), old_revision);
   if (!rev) {
     if (rev.error().code() == StatusCode::kConflict) *conflict = true;
     if (rev.error().code() == StatusCode::kNotFound) return Err(NotFound(c.r, name));
@@ -1442,7 +1537,7 @@ Result<std::string> ResourceHandler::DeleteOne(Ctx& c, const std::string& name,
         st.as_object()["phase"] = "Terminating";
       }
       if (opts->dry_run) return SerializeWithRevision(std::move(marked), rev);
-      auto r2 = store_.Update(c.r.key_prefix + key, StoredForm(marked), rev);
+      auto r2 = StoreFor(c.r).Update(c.r.key_prefix + key, StoredForm(marked), rev);
       if (!r2) {
         if (r2.error().code() == StatusCode::kConflict) continue;
         return std::unexpected(r2.error());
@@ -1450,7 +1545,7 @@ Result<std::string> ResourceHandler::DeleteOne(Ctx& c, const std::string& name,
       return SerializeWithRevision(std::move(marked), *r2);
     }
     if (opts->dry_run) return SerializeWithRevision(*old, rev);
-    auto del = store_.Delete(c.r.key_prefix + key, rev);
+    auto del = StoreFor(c.r).Delete(c.r.key_prefix + key, rev);
     if (!del) {
       if (del.error().code() == StatusCode::kConflict) continue;
       if (del.error().code() == StatusCode::kNotFound) return Err(NotFound(c.r, name));
@@ -1489,7 +1584,7 @@ HttpResponse ResourceHandler::DeleteCollection(Ctx& c) {
     if (!parsed) return StatusResponse(parsed.error());
     if (parsed->is_object()) body = std::move(*parsed);
   }
-  auto current = store_.CurrentRevision();
+  auto current = StoreFor(c.r).CurrentRevision();
   if (current) cache->WaitUntilFresh(*current, kFreshnessTimeout);
   int64_t revision = 0;
   bool more = false;
@@ -1556,7 +1651,12 @@ Status ResourceHandler::PublishKubernetesService(const std::string& host, int po
                                                                {"port", 443},
                                                                {"protocol", "TCP"},
                                                                {"targetPort", port}}}}}}};
-  HttpResponse r = send("POST", "/api/v1/namespaces/default/services", service);
+  // Another server on the same store (or an earlier start) may have created it already.
+  auto existing = store_.Get(svc->key_prefix + "default/kubernetes");
+  if (!existing && existing.error().code() != StatusCode::kNotFound) return existing.error();
+  HttpResponse r;
+  r.status = 409;
+  if (!existing) r = send("POST", "/api/v1/namespaces/default/services", service);
   if (r.status != 201 && r.status != 409) {
     return Status(StatusCode::kInternal, "cannot create the kubernetes Service: " + r.body);
   }

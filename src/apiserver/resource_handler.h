@@ -3,6 +3,7 @@
 // Thread safety: all methods are thread-safe.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -32,11 +33,21 @@ struct ApiServerOptions;
 
 class ResourceHandler {
  public:
-  ResourceHandler(const ApiServerOptions& options, const api::Catalogue& catalogue, Store& store);
+  // `store` holds every resource; when `events_store` is given, core/v1 Events
+  // (/registry/events/) live there instead (kube-apiserver's --etcd-servers-overrides).
+  ResourceHandler(const ApiServerOptions& options, const api::Catalogue& catalogue, Store& store,
+                  Store* events_store = nullptr);
   ~ResourceHandler();
 
-  // Creates and loads a watch cache for every resource.
+  // Creates and loads a watch cache for every resource and starts following each store.
   Status Start();
+
+  // Whether every store answers and every cache follows its store. Blocks for at most
+  // the stores' request deadline.
+  Status Health();
+
+  // The stores this handler uses (the main store first).
+  std::vector<Store*> stores() const;
   // Ends every watch and stops the caches.
   void Stop();
 
@@ -47,7 +58,8 @@ class ResourceHandler {
   Result<boost::json::object> DecodeCreateBody(const HttpRequest& req, const RequestInfo& info,
                                                std::vector<std::string>* warnings);
 
-  // Periodic work: bookmarks and watch timeouts; finalizes terminating namespaces.
+  // Periodic work: re-synchronises caches whose store watch was lost; bookmarks and
+  // watch timeouts; finalizes terminating namespaces.
   void Tick();
 
   // Creates a namespace if it does not exist (used at start-up).
@@ -63,7 +75,7 @@ class ResourceHandler {
 
   // For a consistent read: waits until `cache` has caught up with the store. Returns a
   // response to answer instead (an error, or would_block for a non-blocking request).
-  std::optional<HttpResponse> CatchUp(const HttpRequest& req, WatchCache& cache);
+  std::optional<HttpResponse> CatchUp(const HttpRequest& req, Store& store, WatchCache& cache);
   HttpResponse Get(Ctx& c);
   HttpResponse List(Ctx& c);
   HttpResponse Watch(Ctx& c);
@@ -103,18 +115,34 @@ class ResourceHandler {
   HttpResponse InternalRequest(const std::string& method, const std::string& path,
                                const boost::json::object& body);
 
+  // One store and the caches it feeds: a single watch over the store's prefix feeds all
+  // of them, so each cache knows it is fresh up to that store's latest revision even when
+  // its own resource did not change. Revisions of different stores are never compared.
+  struct Feed {
+    Store* store = nullptr;
+    std::string prefix;                                       // what the watch covers
+    std::vector<std::pair<std::string, WatchCache*>> caches;  // by key prefix
+    std::mutex mu;
+    std::unique_ptr<StoreWatch> watch;  // protected by mu
+    std::atomic<bool> lost{false};      // the watch ended: re-list and watch again
+  };
+  // The store holding resource `r`.
+  Store& StoreFor(const api::ResourceInfo& r);
+  // Loads every cache of `feed` and starts its watch. Errors: the store's.
+  Status Follow(Feed& feed);
+  void OnStoreBatch(Feed& feed, WatchBatch&& batch);
+
   const ApiServerOptions& options_;
   const api::Catalogue& catalogue_;
   Store& store_;
+  Store* const events_store_;  // may be null
   std::unique_ptr<ServiceAllocator> services_;
-
-  void OnStoreBatch(WatchBatch&& batch);
 
   // Constant after Start().
   std::map<const api::ResourceInfo*, std::unique_ptr<WatchCache>> caches_;
-  // One store watch over every resource feeds all caches, so each cache knows it is
-  // fresh up to the store's latest revision even when its own resource did not change.
-  std::unique_ptr<StoreWatch> store_watch_;
+  std::vector<std::unique_ptr<Feed>> feeds_;
+  // Used by Tick only.
+  std::chrono::steady_clock::time_point next_allocation_repair_{};
 
   std::mutex watches_mu_;
   std::vector<std::shared_ptr<WatchSession>> watches_;  // protected by watches_mu_

@@ -55,9 +55,19 @@ Status WatchCache::Load() {
     loaded.emplace(std::move(key), std::move(*obj));
   }
   std::lock_guard lock(mu_);
+  // Whatever happened between the previous state and this one is not known as events:
+  // end every watcher (they re-list) and start the ring afresh, all under one lock so
+  // that no watcher can see part of the old history followed by the new state.
+  for (CacheWatcher* cw : watchers_) {
+    cw->sink_(WatchEventKind::kError, nullptr, revision_);
+    cw->live_ = false;
+  }
+  watchers_.clear();
+  events_.clear();
   objects_ = std::move(loaded);
-  revision_ = range->revision;
-  oldest_revision_ = range->revision;
+  revision_ = std::max(revision_, range->revision);
+  oldest_revision_ = revision_;
+  fresh_cv_.notify_all();
   return Status::Ok();
 }
 

@@ -67,7 +67,11 @@ class WatchCache {
   Status Start();
 
   // For a caller that follows the store itself (one watch feeding many caches): loads the
-  // current state only. Feed it with ApplyEvents afterwards.
+  // current state only. Feed it with ApplyEvents afterwards. Called again on a loaded
+  // cache (the store watch was lost, e.g. its next revision was compacted) it re-lists:
+  // every watcher is ended with an error (clients re-list) and the event ring restarts at
+  // the new revision, so no watcher sees a gap or a duplicate.
+  // Errors: those of Store::Range; the cache is left untouched on failure.
   Status Load();
   // Applies store events for this cache's prefix (events at or below the loaded revision
   // are ignored) and marks the cache fresh up to `through_revision`: the caller promises

@@ -144,4 +144,62 @@ std::string ShortHumanDuration(std::chrono::system_clock::duration d) {
   return std::to_string(hours / 24 / 365) + "y";
 }
 
+std::optional<std::chrono::nanoseconds> ParseGoDuration(std::string_view text) {
+  std::string_view s = text;
+  bool negative = false;
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
+    negative = s[0] == '-';
+    s.remove_prefix(1);
+  }
+  if (s == "0") return std::chrono::nanoseconds(0);
+  if (s.empty()) return std::nullopt;
+  long double total = 0;
+  while (!s.empty()) {
+    size_t i = 0;
+    long double value = 0;
+    bool digits = false;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+      value = value * 10 + (s[i] - '0');
+      digits = true;
+      ++i;
+    }
+    if (i < s.size() && s[i] == '.') {
+      ++i;
+      long double scale = 0.1L;
+      while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+        value += (s[i] - '0') * scale;
+        scale /= 10;
+        digits = true;
+        ++i;
+      }
+    }
+    if (!digits) return std::nullopt;
+    s.remove_prefix(i);
+    size_t u = 0;
+    while (u < s.size() && !(s[u] >= '0' && s[u] <= '9') && s[u] != '.') ++u;
+    std::string_view unit = s.substr(0, u);
+    s.remove_prefix(u);
+    long double ns = 0;
+    if (unit == "ns") {
+      ns = 1;
+    } else if (unit == "us" || unit == "\u00b5s" || unit == "\u03bcs") {
+      ns = 1e3L;
+    } else if (unit == "ms") {
+      ns = 1e6L;
+    } else if (unit == "s") {
+      ns = 1e9L;
+    } else if (unit == "m") {
+      ns = 60e9L;
+    } else if (unit == "h") {
+      ns = 3600e9L;
+    } else {
+      return std::nullopt;
+    }
+    total += value * ns;
+    if (total > 9.2e18L) return std::nullopt;
+  }
+  auto result = std::chrono::nanoseconds(static_cast<int64_t>(total));
+  return negative ? -result : result;
+}
+
 }  // namespace skiff

@@ -26,6 +26,12 @@ std::string HumanDuration(std::chrono::system_clock::duration d);
 // Like HumanDuration, "<invalid>" below -1s and "0s" for small negative skew.
 std::string ShortHumanDuration(std::chrono::system_clock::duration d);
 
+// A duration as Go's time.ParseDuration reads it (the form of kube-apiserver's duration
+// flags): a sequence of decimal numbers with units "ns", "us", "µs", "ms", "s", "m", "h",
+// e.g. "5m0s", "300s", "1.5h", "1h2m3s"; "0" alone is zero. An optional leading sign.
+// nullopt for anything else (a missing unit, an unknown unit, an empty string, overflow).
+std::optional<std::chrono::nanoseconds> ParseGoDuration(std::string_view text);
+
 class Clock {
  public:
   virtual ~Clock() = default;

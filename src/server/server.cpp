@@ -18,6 +18,7 @@
 #include "apiserver/authz.h"
 #include "apiserver/https_server.h"
 #include "apiserver/pki.h"
+#include "base/k8s_time.h"
 #include "base/log.h"
 #include "server/snapshot_scheduler.h"
 #include "storage/open_store.h"
@@ -76,10 +77,35 @@ Status RunServer(const ServerOptions& opts) {
   auto catalogue = api::Catalogue::LoadBuiltin();
   if (!catalogue) return catalogue.error();
 
+  auto compaction = ParseGoDuration(opts.compaction_interval);
+  if (!compaction || compaction->count() < 0) {
+    return Status(StatusCode::kInvalid, "--compaction-interval must be a duration like 5m0s, got " +
+                                            opts.compaction_interval);
+  }
+  if (opts.datastore_endpoint.empty() && !opts.datastore_endpoint_events.empty()) {
+    return Status(StatusCode::kInvalid,
+                  "--datastore-endpoint-events requires --datastore-endpoint");
+  }
+
   DatastoreOptions datastore;
   datastore.data_dir = opts.data_dir;
-  auto store = OpenDatastore(datastore);
-  if (!store) return store.error();
+  datastore.endpoint = opts.datastore_endpoint;
+  datastore.ca_file = opts.datastore_cafile;
+  datastore.cert_file = opts.datastore_certfile;
+  datastore.key_file = opts.datastore_keyfile;
+  auto opened_store = OpenDatastore(datastore);
+  if (!opened_store) return opened_store.error();
+  std::unique_ptr<Store> store = std::move(*opened_store);
+  log::Info("server", "datastore " + DatastoreDescription(datastore));
+  std::unique_ptr<Store> events_store;
+  if (!opts.datastore_endpoint_events.empty()) {
+    DatastoreOptions events = datastore;
+    events.endpoint = opts.datastore_endpoint_events;
+    auto opened = OpenDatastore(events);
+    if (!opened) return opened.error();
+    log::Info("server", "events datastore " + DatastoreDescription(events));
+    events_store = std::move(*opened);
+  }
 
   std::unique_ptr<SnapshotScheduler> snapshots;
   if (!opts.snapshot_schedule.empty()) {
@@ -94,7 +120,7 @@ Status RunServer(const ServerOptions& opts) {
       std::snprintf(host_name, sizeof(host_name), "%s", "skiff");
     }
     snapshot_opts.node_name = host_name;
-    auto scheduler = SnapshotScheduler::Start(**store, std::move(snapshot_opts));
+    auto scheduler = SnapshotScheduler::Start(*store, std::move(snapshot_opts));
     if (!scheduler) return scheduler.error();
     snapshots = std::move(*scheduler);
   }
@@ -132,7 +158,9 @@ Status RunServer(const ServerOptions& opts) {
   api_opts.service_node_port_max = ports->second;
   api_opts.advertise_address = advertise + ":" + std::to_string(opts.secure_port);
   api_opts.cluster_ca_pem = pki->ca.cert_pem;
-  ApiServer api(api_opts, **catalogue, **store, authenticator, authorizer);
+  api_opts.compaction_interval_seconds =
+      static_cast<int>(std::chrono::ceil<std::chrono::seconds>(*compaction).count());
+  ApiServer api(api_opts, **catalogue, *store, authenticator, authorizer, events_store.get());
   Status st = api.Start();
   if (!st.ok()) return st;
 

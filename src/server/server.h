@@ -23,6 +23,17 @@ struct ServerOptions {
   std::string advertise_address;  // default: 127.0.0.1
   std::vector<std::string> tls_sans;
   int worker_threads = 16;
+  // etcd instead of the embedded SQLite store: "etcd://h1:2379,h2:2379" (also http://,
+  // https://). Empty: SQLite under data_dir.
+  std::string datastore_endpoint;
+  // A second etcd for core/v1 Events (/registry/events/). Empty: Events live with the rest.
+  std::string datastore_endpoint_events;
+  // PEM files for https:// datastore endpoints (both stores).
+  std::string datastore_cafile;
+  std::string datastore_certfile;
+  std::string datastore_keyfile;
+  // How often history is compacted, as a Go duration ("5m0s", "300s"; "0" disables).
+  std::string compaction_interval = "5m0s";
   // Scheduled datastore snapshots (off when the schedule is empty).
   std::string snapshot_schedule;  // five-field cron expression or @macro
   int snapshot_retention = 5;

@@ -282,5 +282,41 @@ TEST_F(WatchCacheTest, BookmarkCarriesCurrentRevision) {
   EXPECT_EQ(bookmark_rev, rev);
 }
 
+TEST_F(WatchCacheTest, LoadAgainEndsWatchersAndRestartsTheRing) {
+  // A cache fed by its owner (no watch of its own) re-lists after its store watch was lost.
+  Put("ns", "a", "x");
+  cache_ = std::make_unique<WatchCache>(*store_, "/registry/configmaps/", 100);
+  ASSERT_TRUE(cache_->Load().ok());
+  int64_t loaded = cache_->revision();
+  std::vector<WatchEventKind> got;
+  auto w = cache_->Watch(0, false, ObjectFilter{},
+                         [&](WatchEventKind k, const CachedObjectPtr&, int64_t) {
+                           got.push_back(k);
+                           return true;
+                         });
+  ASSERT_TRUE(w.has_value());
+  // Writes the cache never heard of as events.
+  Put("ns", "b", "x");
+  ASSERT_TRUE(store_->Delete("/registry/configmaps/ns/a", 0).has_value());
+  ASSERT_TRUE(cache_->Load().ok());
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0], WatchEventKind::kError);
+  EXPECT_FALSE((*w)->live());
+  EXPECT_EQ(cache_->watcher_count(), 0u);
+  auto all = cache_->List(ObjectFilter{}, "", 0, nullptr, nullptr);
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0]->key, "ns/b");
+  EXPECT_GT(cache_->revision(), loaded);
+  // History before the re-list cannot be replayed: a watch from there is told to re-list.
+  auto old = cache_->Watch(loaded, false, ObjectFilter{},
+                           [](WatchEventKind, const CachedObjectPtr&, int64_t) { return true; });
+  ASSERT_FALSE(old.has_value());
+  EXPECT_EQ(old.error().code(), StatusCode::kGone);
+  auto current =
+      cache_->Watch(cache_->revision(), false, ObjectFilter{},
+                    [](WatchEventKind, const CachedObjectPtr&, int64_t) { return true; });
+  EXPECT_TRUE(current.has_value());
+}
+
 }  // namespace
 }  // namespace skiff

@@ -81,5 +81,23 @@ TEST(UuidTest, FormatAndUniqueness) {
   EXPECT_EQ(s.find_first_not_of("bcdfghjklmnpqrstvwxz2456789"), std::string::npos);
 }
 
+TEST(GoDurationTest, ParsesKubeApiserverDurationFlags) {
+  using namespace std::chrono;
+  EXPECT_EQ(ParseGoDuration("5m0s"), nanoseconds(minutes(5)));
+  EXPECT_EQ(ParseGoDuration("300s"), nanoseconds(seconds(300)));
+  EXPECT_EQ(ParseGoDuration("0"), nanoseconds(0));
+  EXPECT_EQ(ParseGoDuration("0s"), nanoseconds(0));
+  EXPECT_EQ(ParseGoDuration("1h2m3s"), nanoseconds(hours(1) + minutes(2) + seconds(3)));
+  EXPECT_EQ(ParseGoDuration("1.5h"), nanoseconds(minutes(90)));
+  EXPECT_EQ(ParseGoDuration("250ms"), nanoseconds(milliseconds(250)));
+  EXPECT_EQ(ParseGoDuration("-2s"), nanoseconds(seconds(-2)));
+  EXPECT_FALSE(ParseGoDuration("").has_value());
+  EXPECT_FALSE(ParseGoDuration("5").has_value());
+  EXPECT_FALSE(ParseGoDuration("5 m").has_value());
+  EXPECT_FALSE(ParseGoDuration("5d").has_value());
+  EXPECT_FALSE(ParseGoDuration("m").has_value());
+  EXPECT_FALSE(ParseGoDuration("99999999999h").has_value());
+}
+
 }  // namespace
 }  // namespace skiff

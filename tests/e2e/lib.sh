@@ -13,6 +13,11 @@
 #   SKIFF_E2E_LIB    path of this file (the scripts source it)
 #   KUBECTL          kubectl to drive the server with (default: kubectl)
 #   SKIFF_E2E_KEEP=1 keep the temporary directory (data dir, server log) after the run
+#   SKIFF_E2E_DATASTORE=etcd
+#                    start_server runs the server on a private single-member etcd (started
+#                    on first use from $ETCD_BIN, default /usr/bin/etcd, on free loopback
+#                    ports, data under the temporary directory, stopped on exit) instead of
+#                    the embedded SQLite store; restarts of the server keep the same etcd.
 #
 # Every check prints one line, "ok - <what>"; the first failing check prints
 # "FAIL - <what>" with the evidence and the script exits non-zero, after printing the tail
@@ -36,6 +41,11 @@ E2E_LOG="$E2E_TMP/server.log"
 E2E_START_TIMEOUT=${E2E_START_TIMEOUT:-30}
 SERVER_PID=""
 E2E_SERVER_FLAGS=()
+E2E_DATASTORE=${SKIFF_E2E_DATASTORE:-sqlite}
+ETCD_BIN=${ETCD_BIN:-/usr/bin/etcd}
+ETCDCTL_BIN=${ETCDCTL_BIN:-/usr/bin/etcdctl}
+declare -A ETCD_PIDS=() ETCD_ARGS=() ETCD_CLIENT=()
+E2E_ETCD_ENDPOINT=""  # the private etcd of start_server in etcd mode
 E2E_BG_PIDS=()
 E2E_SERVER=""      # https://127.0.0.1:PORT, read from the admin kubeconfig
 E2E_CA="$E2E_TMP/ca.crt"
@@ -80,6 +90,11 @@ _e2e_cleanup() {
     kill -KILL "$SERVER_PID" 2>/dev/null
     wait "$SERVER_PID" 2>/dev/null
   fi
+  local name
+  for name in "${!ETCD_PIDS[@]}"; do
+    kill -KILL "${ETCD_PIDS[$name]}" 2>/dev/null
+    wait "${ETCD_PIDS[$name]}" 2>/dev/null
+  done
   if ((rc != 0)); then
     echo "---- last 60 lines of the server log ($E2E_LOG) ----" >&2
     tail -n 60 "$E2E_LOG" >&2 2>/dev/null
@@ -214,12 +229,21 @@ _check_server_alive() {
   fi
 }
 
-# start_server [FLAGS...]: start skiff on E2E_DATA and wait until it is ready.
+# start_server [FLAGS...]: start skiff on E2E_DATA and wait until it is ready. With
+# SKIFF_E2E_DATASTORE=etcd the server is pointed at a private etcd (started on first use).
 start_server() {
   if (($# > 0)); then E2E_SERVER_FLAGS=("$@"); fi
-  echo "==== $(date -u +%FT%TZ) starting: $SKIFF_BIN server --data-dir $E2E_DATA ${E2E_SERVER_FLAGS[*]:-}" >>"$E2E_LOG"
+  local store_flags=()
+  if [[ "$E2E_DATASTORE" == etcd ]]; then
+    if [[ -z "$E2E_ETCD_ENDPOINT" ]]; then
+      start_etcd_cluster e2e 1
+      E2E_ETCD_ENDPOINT=${ETCD_CLIENT[e2e-1]}
+    fi
+    store_flags=(--datastore-endpoint "etcd://${E2E_ETCD_ENDPOINT#http://}")
+  fi
+  echo "==== $(date -u +%FT%TZ) starting: $SKIFF_BIN server --data-dir $E2E_DATA ${store_flags[*]:-} ${E2E_SERVER_FLAGS[*]:-}" >>"$E2E_LOG"
   "$SKIFF_BIN" server --data-dir "$E2E_DATA" --secure-port 0 --bind-address 127.0.0.1 --disable-agent \
-    "${E2E_SERVER_FLAGS[@]}" >>"$E2E_LOG" 2>&1 &
+    "${store_flags[@]}" "${E2E_SERVER_FLAGS[@]}" >>"$E2E_LOG" 2>&1 &
   SERVER_PID=$!
   export KUBECONFIG="$E2E_DATA/admin.kubeconfig"
   local deadline=$((SECONDS + E2E_START_TIMEOUT))
@@ -335,4 +359,95 @@ bulk_create_configmaps() {
     } >>"$cfg"
   done
   curl -s --parallel --parallel-max "$par" -K "$cfg" >"$result" 2>/dev/null || true
+}
+
+# ---------------------------------------------------------------------------------------
+# etcd (from $ETCD_BIN), on loopback, data and logs under E2E_TMP
+
+# free_port: sets FREE_PORT to a TCP port on 127.0.0.1 that nothing listens on and that
+# was not handed out before in this test.
+_E2E_PORTS_GIVEN=" "
+FREE_PORT=""
+free_port() {
+  local p
+  while true; do
+    p=$((20000 + RANDOM % 40000))
+    [[ "$_E2E_PORTS_GIVEN" == *" $p "* ]] && continue
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+      _E2E_PORTS_GIVEN+="$p "
+      FREE_PORT=$p
+      return 0
+    fi
+  done
+}
+
+# start_etcd_cluster NAME SIZE: start SIZE members NAME-1..NAME-SIZE as one new cluster and
+# wait until it is healthy. ETCD_CLIENT[NAME-i] is each member's client URL;
+# etcd_endpoints NAME SIZE prints them comma-separated.
+start_etcd_cluster() {
+  local cluster=$1 size=$2 i initial="" member
+  [[ -x "$ETCD_BIN" ]] || fail "etcd '$ETCD_BIN' is not an executable"
+  local -A peer=()
+  for ((i = 1; i <= size; i++)); do
+    member=$cluster-$i
+    free_port
+    peer[$member]="http://127.0.0.1:$FREE_PORT"
+    free_port
+    ETCD_CLIENT[$member]="http://127.0.0.1:$FREE_PORT"
+    initial+="${initial:+,}$member=${peer[$member]}"
+  done
+  for ((i = 1; i <= size; i++)); do
+    member=$cluster-$i
+    ETCD_ARGS[$member]="--name=$member --data-dir=$E2E_TMP/etcd-$member
+      --listen-client-urls=${ETCD_CLIENT[$member]} --advertise-client-urls=${ETCD_CLIENT[$member]}
+      --listen-peer-urls=${peer[$member]} --initial-advertise-peer-urls=${peer[$member]}
+      --initial-cluster=$initial --initial-cluster-token=$cluster-$$ --initial-cluster-state=new
+      --heartbeat-interval=50 --election-timeout=500 --logger=zap
+      --log-outputs=$E2E_TMP/etcd-$member.log"
+    _run_etcd "$member"
+  done
+  for ((i = 1; i <= size; i++)); do wait_etcd_healthy "$cluster-$i"; done
+  ok "etcd cluster $cluster started ($size member(s): $(etcd_endpoints "$cluster" "$size"))"
+}
+
+_run_etcd() {
+  # shellcheck disable=SC2086 # ETCD_ARGS holds one flag per word
+  "$ETCD_BIN" ${ETCD_ARGS[$1]} >/dev/null 2>&1 &
+  ETCD_PIDS[$1]=$!
+}
+
+etcd_endpoints() {
+  local cluster=$1 size=$2 i out=""
+  for ((i = 1; i <= size; i++)); do out+="${out:+,}${ETCD_CLIENT[$cluster-$i]}"; done
+  echo "$out"
+}
+
+# wait_etcd_healthy MEMBER: the member answers a health check within 30 seconds.
+wait_etcd_healthy() {
+  local member=$1 deadline=$((SECONDS + 30))
+  until ETCDCTL_API=3 "$ETCDCTL_BIN" --endpoints "${ETCD_CLIENT[$member]}" --dial-timeout=1s \
+    --command-timeout=2s endpoint health >/dev/null 2>&1; do
+    kill -0 "${ETCD_PIDS[$member]}" 2>/dev/null ||
+      fail "etcd member $member exited" "$(tail -n 20 "$E2E_TMP/etcd-$member.log" 2>/dev/null)"
+    ((SECONDS < deadline)) || fail "etcd member $member not healthy within 30s"
+    sleep 0.1
+  done
+}
+
+# stop_etcd MEMBER [SIGNAL]: stop one member (SIGTERM by default) and wait for it to exit.
+stop_etcd() {
+  local member=$1 sig=${2:-TERM}
+  kill "-$sig" "${ETCD_PIDS[$member]}" 2>/dev/null || true
+  wait "${ETCD_PIDS[$member]}" 2>/dev/null || true
+  unset "ETCD_PIDS[$member]"
+  ok "etcd member $member stopped (SIG$sig)"
+}
+
+# restart_etcd MEMBER: start a stopped member again on its data dir and wait until healthy.
+restart_etcd() {
+  local member=$1
+  ETCD_ARGS[$member]=${ETCD_ARGS[$member]/--initial-cluster-state=new/--initial-cluster-state=existing}
+  _run_etcd "$member"
+  wait_etcd_healthy "$member"
+  ok "etcd member $member restarted"
 }

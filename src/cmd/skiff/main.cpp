@@ -128,6 +128,19 @@ int main(int argc, char** argv) {
                   "Address clients reach this server at");
   srv->add_option("--tls-san", server.tls_sans,
                   "Extra subject alternative names for the serving certificate");
+  srv->add_option("--datastore-endpoint", server.datastore_endpoint,
+                  "etcd endpoints (etcd://h1:2379,h2:2379; http:// or https://) instead of the "
+                  "embedded SQLite datastore");
+  srv->add_option("--datastore-endpoint-events", server.datastore_endpoint_events,
+                  "etcd endpoints for core/v1 Events (kube-apiserver's --etcd-servers-overrides)");
+  srv->add_option("--datastore-cafile", server.datastore_cafile,
+                  "CA certificate (PEM) that signed the etcd servers' certificates");
+  srv->add_option("--datastore-certfile", server.datastore_certfile,
+                  "Client certificate (PEM) for etcd");
+  srv->add_option("--datastore-keyfile", server.datastore_keyfile, "Client key (PEM) for etcd");
+  srv->add_option("--compaction-interval", server.compaction_interval,
+                  "How often datastore history is compacted (e.g. 5m0s; 0 disables)")
+      ->capture_default_str();
   srv->add_option("--snapshot-schedule", server.snapshot_schedule,
                   "Cron schedule of datastore snapshots (e.g. \"0 */12 * * *\"); none if empty");
   srv->add_option("--snapshot-retention", server.snapshot_retention,
