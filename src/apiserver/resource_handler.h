@@ -1,5 +1,6 @@
 // ResourceHandler: the REST verbs on resources (get, list, watch, create, update,
-// patch, delete, deletecollection) and their subresources (status, scale).
+// patch, delete, deletecollection) and their subresources (status, scale, pods/binding,
+// pods/eviction, namespaces/finalize).
 // Thread safety: all methods are thread-safe.
 #pragma once
 
@@ -53,6 +54,10 @@ class ResourceHandler {
   // Creates a namespace if it does not exist (used at start-up).
   Status EnsureNamespace(const std::string& name);
 
+  // Creates the built-in PriorityClasses system-cluster-critical and system-node-critical
+  // if missing.
+  Status EnsureSystemPriorityClasses();
+
   // Creates the `kubernetes` Service in `default` (the first address of the service
   // range, port 443) if missing, and points its Endpoints at host:port.
   Status PublishKubernetesService(const std::string& host, int port);
@@ -69,6 +74,10 @@ class ResourceHandler {
   HttpResponse Patch(Ctx& c);
   HttpResponse Delete(Ctx& c);
   HttpResponse DeleteCollection(Ctx& c);
+  // pods/binding: sets spec.nodeName of an unassigned pod (the scheduler's bind).
+  HttpResponse Bind(Ctx& c);
+  // pods/eviction: deletes the pod unless a PodDisruptionBudget covering it forbids it.
+  HttpResponse Evict(Ctx& c);
 
   // Reads the current stored object.
   Result<boost::json::object> Load(const api::ResourceInfo& r, const std::string& key,
