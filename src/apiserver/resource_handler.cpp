@@ -1029,6 +1029,7 @@ HttpResponse ResourceHandler::Create(Ctx& c) {
     Status st = CheckNamespaceWritable(c.info.ns);
     if (!st.ok()) return StatusResponse(st);
   }
+  if (Status st = CheckSingleDefaultPriorityClass(c.r, obj); !st.ok()) return StatusResponse(st);
 
   ServiceAllocator::Reservation reservation;
   if (c.r.group().empty() && c.r.plural() == "services") {
@@ -1075,6 +1076,7 @@ Result<std::string> ResourceHandler::StoreUpdate(Ctx& c, json::object obj, const
   ValidateObjectMetaUpdate(obj, old, errors);
   c.r.strategy->Validate(obj, &old, errors);
   if (!errors.empty()) return Err(InvalidStatus(c.r, name, errors));
+  if (Status st = CheckSingleDefaultPriorityClass(c.r, obj); !st.ok()) return Err(st);
 
   ServiceAllocator::Reservation reservation;
   if (c.r.group().empty() && c.r.plural() == "services") {
@@ -2032,6 +2034,34 @@ HttpResponse ResourceHandler::Evict(Ctx& c) {
     if (r.status != 200) return r;
   }
   return delete_pod();
+}
+
+// The Priority admission plugin: at most one PriorityClass may be the global default.
+Status ResourceHandler::CheckSingleDefaultPriorityClass(const ResourceInfo& r,
+                                                        const json::object& obj) {
+  if (r.group() != "scheduling.k8s.io" || r.plural() != "priorityclasses") return Status::Ok();
+  const json::value* global_default = obj.if_contains("globalDefault");
+  if (!global_default || !global_default->is_bool() || !global_default->as_bool()) {
+    return Status::Ok();
+  }
+  WatchCache* cache = CacheFor(r);
+  if (!cache) return Status::Ok();
+  auto current = store_.CurrentRevision();
+  if (current) cache->WaitUntilFresh(*current, kFreshnessTimeout);
+  std::string name = StringAt(MetaOf(obj), "name");
+  for (const auto& item : cache->List(ObjectFilter{}, "", 0, nullptr, nullptr)) {
+    const json::object* other = item->object->if_object();
+    if (!other || item->name == name) continue;
+    const json::value* d = other->if_contains("globalDefault");
+    if (!d || !d->is_bool() || !d->as_bool()) continue;
+    Status s(StatusCode::kForbidden, QualifiedResource(r) + " \"" + name +
+                                         "\" is forbidden: PriorityClass " + item->name +
+                                         " is already marked as default. Only one default can "
+                                         "exist");
+    s.SetDetails(r.group(), r.plural(), name);
+    return s;
+  }
+  return Status::Ok();
 }
 
 Status ResourceHandler::EnsureSystemPriorityClasses() {

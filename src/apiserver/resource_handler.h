@@ -90,6 +90,9 @@ class ResourceHandler {
                                 const boost::json::object* options);
 
   Status CheckNamespaceWritable(const std::string& ns);
+  // Forbidden when `obj` is a PriorityClass marked globalDefault while another one is.
+  Status CheckSingleDefaultPriorityClass(const api::ResourceInfo& r,
+                                         const boost::json::object& obj);
   Result<ObjectFilter> MakeFilter(const Ctx& c);
   Result<boost::json::object> DecodeObject(Ctx& c, boost::json::value body,
                                            const std::vector<std::string>& duplicates);

@@ -150,6 +150,12 @@ expect_match "user class row" "$(row high-priority-nonpreempting "$OUT")" \
 expect_fail_contains "priority class value is immutable" \
   'value: Forbidden: may not be changed in an update.' \
   k patch pc high-priority --type=merge -p '{"value":5}'
+expect_ok "a global default class" k create priorityclass default-a --value=10 --global-default
+expect_fail_contains "only one global default class" \
+  'priorityclasses.scheduling.k8s.io "default-b" is forbidden: PriorityClass default-a is already marked as default. Only one default can exist' \
+  k create priorityclass default-b --value=10 --global-default
+expect_fail_contains "... also on update" "PriorityClass default-a is already marked as default" \
+  k patch pc high-priority --type=merge -p '{"globalDefault":true}'
 restart_server
 expect_ok "built-in classes survive a restart" k get pc system-node-critical system-cluster-critical
 
