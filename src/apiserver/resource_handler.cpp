@@ -1019,6 +1019,9 @@ HttpResponse ResourceHandler::Create(Ctx& c) {
   api::ApplySchemaDefaults(as_value, *c.r.decl->schema);
   obj = std::move(as_value.as_object());
   c.r.strategy->ApplyDefaults(obj);
+  if (c.r.group().empty() && c.r.plural() == "pods") {
+    if (Status st = AdmitPodPriority(obj); !st.ok()) return StatusResponse(st);
+  }
 
   std::vector<StatusCause> errors;
   ValidateObjectMeta(obj, c.r, errors);
@@ -1065,6 +1068,7 @@ Result<std::string> ResourceHandler::StoreUpdate(Ctx& c, json::object obj, const
   *conflict = false;
   const std::string name = StringAt(MetaOf(old), "name");
   PrepareMetaForUpdate(obj, old, c.r);
+  if (c.r.group().empty() && c.r.plural() == "pods") KeepPodPriority(obj, old);
   json::value as_value(std::move(obj));
   api::ApplySchemaDefaults(as_value, *c.r.decl->schema);
   obj = std::move(as_value.as_object());
@@ -2034,6 +2038,81 @@ HttpResponse ResourceHandler::Evict(Ctx& c) {
     if (r.status != 200) return r;
   }
   return delete_pod();
+}
+
+// The Priority admission plugin for pods: spec.priority (and preemptionPolicy) come from
+// the PriorityClass the pod names, else from the global default class, else 0 and
+// PreemptLowerPriority.
+Status ResourceHandler::AdmitPodPriority(json::object& pod) {
+  json::value& spec_value = pod["spec"];
+  if (!spec_value.is_object()) spec_value = json::object();
+  json::object& spec = spec_value.as_object();
+  std::string pod_name = StringAt(MetaOf(pod), "name");
+  auto forbidden = [&](const std::string& why) {
+    Status s(StatusCode::kForbidden, "pods \"" + pod_name + "\" is forbidden: " + why);
+    s.SetDetails("", "pods", pod_name);
+    return s;
+  };
+  std::string class_name = StringAt(&spec, "priorityClassName");
+  int64_t priority = 0;
+  std::string policy = "PreemptLowerPriority";
+  const ResourceInfo* pcr = catalogue_.Find("scheduling.k8s.io", "v1", "priorityclasses");
+  WatchCache* cache = pcr ? CacheFor(*pcr) : nullptr;
+  if (cache) {
+    auto current = store_.CurrentRevision();
+    if (current) cache->WaitUntilFresh(*current, kFreshnessTimeout);
+  }
+  auto apply_class = [&](const json::object& pc) {
+    priority = 0;
+    if (auto* v = pc.if_contains("value"); v && v->is_int64()) priority = v->as_int64();
+    policy = StringAt(&pc, "preemptionPolicy");
+  };
+  if (class_name.empty()) {
+    if (cache) {
+      for (const auto& item : cache->List(ObjectFilter{}, "", 0, nullptr, nullptr)) {
+        const json::object* pc = item->object->if_object();
+        const json::value* d = pc ? pc->if_contains("globalDefault") : nullptr;
+        if (!d || !d->is_bool() || !d->as_bool()) continue;
+        apply_class(*pc);
+        spec["priorityClassName"] = item->name;
+        break;
+      }
+    }
+  } else {
+    CachedObjectPtr pc = cache ? cache->Get(class_name, nullptr) : nullptr;
+    const json::object* pc_obj = pc ? pc->object->if_object() : nullptr;
+    if (!pc_obj) return forbidden("no PriorityClass with name " + class_name + " was found");
+    apply_class(*pc_obj);
+  }
+  if (auto* given = spec.if_contains("priority");
+      given && given->is_int64() && given->as_int64() != priority) {
+    return forbidden("the integer value of priority (" + std::to_string(given->as_int64()) +
+                     ") must not be provided in pod spec; priority admission controller computed " +
+                     std::to_string(priority) + " from the given PriorityClass name");
+  }
+  spec["priority"] = priority;
+  if (!policy.empty()) {
+    std::string given = StringAt(&spec, "preemptionPolicy");
+    if (!given.empty() && given != policy) {
+      return forbidden("the string value of PreemptionPolicy (" + given +
+                       ") must not be provided in pod spec; priority admission controller "
+                       "computed " +
+                       policy + " from the given PriorityClass name");
+    }
+    spec["preemptionPolicy"] = policy;
+  }
+  return Status::Ok();
+}
+
+// Updates keep the priority admission set on create when the client leaves it out.
+void ResourceHandler::KeepPodPriority(json::object& pod, const json::object& old) {
+  const json::value* old_spec = old.if_contains("spec");
+  json::value* spec = pod.if_contains("spec");
+  if (!old_spec || !old_spec->is_object() || !spec || !spec->is_object()) return;
+  for (const char* field : {"priority", "preemptionPolicy"}) {
+    const json::value* before = old_spec->as_object().if_contains(field);
+    if (before && !spec->as_object().contains(field)) spec->as_object()[field] = *before;
+  }
 }
 
 // The Priority admission plugin: at most one PriorityClass may be the global default.

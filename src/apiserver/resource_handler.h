@@ -90,6 +90,10 @@ class ResourceHandler {
                                 const boost::json::object* options);
 
   Status CheckNamespaceWritable(const std::string& ns);
+  // Priority admission of a new pod: spec.priority and preemptionPolicy from its class.
+  Status AdmitPodPriority(boost::json::object& pod);
+  // Keeps the admitted priority of a pod an update leaves out.
+  static void KeepPodPriority(boost::json::object& pod, const boost::json::object& old);
   // Forbidden when `obj` is a PriorityClass marked globalDefault while another one is.
   Status CheckSingleDefaultPriorityClass(const api::ResourceInfo& r,
                                          const boost::json::object& obj);

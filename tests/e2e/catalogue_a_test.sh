@@ -156,6 +156,35 @@ expect_fail_contains "only one global default class" \
   k create priorityclass default-b --value=10 --global-default
 expect_fail_contains "... also on update" "PriorityClass default-a is already marked as default" \
   k patch pc high-priority --type=merge -p '{"globalDefault":true}'
+# Priority admission: pods get their priority from their class or the global default.
+pod_with_class() { # NAME CLASS
+  cat <<YAML
+apiVersion: v1
+kind: Pod
+metadata:
+  name: $1
+spec:
+  ${2:+priorityClassName: $2}
+  containers:
+  - name: c
+    image: busybox
+YAML
+}
+pod_with_class prio-high high-priority-nonpreempting >"$E2E_TMP/prio-high.yaml"
+expect_ok "pod naming a class" k apply -n "$NS" -f "$E2E_TMP/prio-high.yaml"
+expect_eq "pod priority from its class" "1000000 Never" \
+  "$(k get pod prio-high -n "$NS" -o jsonpath='{.spec.priority} {.spec.preemptionPolicy}')"
+pod_with_class prio-default "" >"$E2E_TMP/prio-default.yaml"
+expect_ok "pod naming no class" k apply -n "$NS" -f "$E2E_TMP/prio-default.yaml"
+expect_eq "pod priority from the global default class" "default-a 10 PreemptLowerPriority" \
+  "$(k get pod prio-default -n "$NS" -o jsonpath='{.spec.priorityClassName} {.spec.priority} {.spec.preemptionPolicy}')"
+pod_with_class prio-missing nope >"$E2E_TMP/prio-missing.yaml"
+expect_fail_contains "pod naming a missing class" \
+  'pods "prio-missing" is forbidden: no PriorityClass with name nope was found' \
+  k apply -n "$NS" -f "$E2E_TMP/prio-missing.yaml"
+k delete pod prio-high prio-default -n "$NS" >/dev/null
+k delete pc default-a >/dev/null
+ok "priority pods and the default class deleted"
 restart_server
 expect_ok "built-in classes survive a restart" k get pc system-node-critical system-cluster-critical
 
