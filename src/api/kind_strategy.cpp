@@ -67,6 +67,17 @@ const KindStrategy* StrategyFor(std::string_view group, std::string_view kind) {
       {"apps", "Deployment", &kinds::DeploymentStrategy},
       {"apps", "ReplicaSet", &kinds::ReplicaSetStrategy},
       {"coordination.k8s.io", "Lease", &kinds::LeaseStrategy},
+      {"", "PersistentVolume", &kinds::PersistentVolumeStrategy},
+      {"", "PersistentVolumeClaim", &kinds::PersistentVolumeClaimStrategy},
+      {"", "PodTemplate", &kinds::PodTemplateStrategy},
+      {"", "ReplicationController", &kinds::ReplicationControllerStrategy},
+      {"apps", "DaemonSet", &kinds::DaemonSetStrategy},
+      {"apps", "StatefulSet", &kinds::StatefulSetStrategy},
+      {"apps", "ControllerRevision", &kinds::ControllerRevisionStrategy},
+      {"batch", "Job", &kinds::JobStrategy},
+      {"batch", "CronJob", &kinds::CronJobStrategy},
+      {"policy", "PodDisruptionBudget", &kinds::PodDisruptionBudgetStrategy},
+      {"scheduling.k8s.io", "PriorityClass", &kinds::PriorityClassStrategy},
   };
   for (const Entry& e : kEntries) {
     if (e.group == group && e.kind == kind) return &e.strategy();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 
 #include <boost/json.hpp>
 
@@ -375,11 +376,23 @@ HttpResponse ResourceHandler::Handle(const HttpRequest& req, const RequestInfo& 
   if (!validation) return StatusResponse(validation.error());
   Ctx c{req, info, *r, NegotiateOutput(req.Header("Accept")), IsDryRun(req), *validation, {}};
   if (req.non_blocking && verb != "get" && verb != "list" &&
-      !(verb == "create" && info.subresource.empty() && StoreFor(*r).CreateIsQueued() &&
-        !(r->group().empty() && r->plural() == "services"))) {
+      !(verb == "create" && info.subresource.empty() && StoreFor(*r).CreateIsQueued())) {
     // Only reads and creates the store queues without waiting are answered on the
-    // connection's thread; a Service's create allocates addresses first.
+    // connection's thread (Create hands over the kinds whose admission must wait).
     return WouldBlockResponse();
+  }
+  if (info.subresource == "binding" || info.subresource == "eviction") {
+    if (verb != "create") {
+      return StatusResponse(
+          Status(StatusCode::kMethodNotAllowed,
+                 "the server does not allow this method on the requested resource"));
+    }
+    return c.Finish(info.subresource == "binding" ? Bind(c) : Evict(c));
+  }
+  if (info.subresource == "finalize" && verb != "update") {
+    return StatusResponse(
+        Status(StatusCode::kMethodNotAllowed,
+               "the server does not allow this method on the requested resource"));
   }
   if (verb == "get") return c.Finish(Get(c));
   if (verb == "list") return c.Finish(List(c));
@@ -436,8 +449,18 @@ json::object ScaleFor(const ResourceInfo& r, const json::object& obj) {
       spec_replicas = rep->as_int64();
     }
     if (auto* sel = spec->as_object().if_contains("selector"); sel && sel->is_object()) {
-      auto ls = LabelSelector::FromJson(*sel);
-      if (ls) selector = ls->ToString();
+      if (r.group().empty() && r.kind() == "ReplicationController") {
+        // A replication controller's selector is a plain label map.
+        std::map<std::string, std::string> labels;
+        for (const auto& kv : sel->as_object()) {
+          if (kv.value().is_string()) labels.emplace(kv.key(), kv.value().as_string());
+        }
+        auto ls = LabelSelector::FromMap(labels);
+        if (ls) selector = ls->ToString();
+      } else {
+        auto ls = LabelSelector::FromJson(*sel);
+        if (ls) selector = ls->ToString();
+      }
     }
   }
   if (auto* status = obj.if_contains("status"); status && status->is_object()) {
@@ -449,7 +472,6 @@ json::object ScaleFor(const ResourceInfo& r, const json::object& obj) {
   json::object st{{"replicas", status_replicas}};
   if (!selector.empty()) st["selector"] = selector;
   scale["status"] = std::move(st);
-  (void)r;
   return scale;
 }
 
@@ -1090,6 +1112,15 @@ Status ResourceHandler::CheckNamespaceWritable(const std::string& ns, bool non_b
 }
 
 HttpResponse ResourceHandler::Create(Ctx& c) {
+  if (c.req.non_blocking) {
+    // Admission that allocates (Service addresses) or reads other objects consistently
+    // (a Pod's PriorityClass, the single default PriorityClass) runs on a worker.
+    const bool core = c.r.group().empty();
+    if ((core && (c.r.plural() == "services" || c.r.plural() == "pods")) ||
+        (c.r.group() == "scheduling.k8s.io" && c.r.plural() == "priorityclasses")) {
+      return WouldBlockResponse();
+    }
+  }
   std::vector<std::string> duplicates;
   auto body = ParseBody(c.req, catalogue_.schemas(), c.r, &duplicates);
   if (!body) return StatusResponse(body.error());
@@ -1122,6 +1153,9 @@ HttpResponse ResourceHandler::Create(Ctx& c) {
   api::ApplySchemaDefaults(as_value, *c.r.decl->schema);
   obj = std::move(as_value.as_object());
   c.r.strategy->ApplyDefaults(obj);
+  if (c.r.group().empty() && c.r.plural() == "pods") {
+    if (Status st = AdmitPodPriority(obj); !st.ok()) return StatusResponse(st);
+  }
 
   std::vector<StatusCause> errors;
   ValidateObjectMeta(obj, c.r, errors);
@@ -1134,6 +1168,7 @@ HttpResponse ResourceHandler::Create(Ctx& c) {
     if (would_block) return WouldBlockResponse();
     if (!st.ok()) return StatusResponse(st);
   }
+  if (Status st = CheckSingleDefaultPriorityClass(c.r, obj); !st.ok()) return StatusResponse(st);
 
   ServiceAllocator::Reservation reservation;
   if (c.r.group().empty() && c.r.plural() == "services") {
@@ -1192,6 +1227,7 @@ Result<std::string> ResourceHandler::StoreUpdate(Ctx& c, json::object obj, const
   *conflict = false;
   const std::string name = StringAt(MetaOf(old), "name");
   PrepareMetaForUpdate(obj, old, c.r);
+  if (c.r.group().empty() && c.r.plural() == "pods") KeepPodPriority(obj, old);
   json::value as_value(std::move(obj));
   api::ApplySchemaDefaults(as_value, *c.r.decl->schema);
   obj = std::move(as_value.as_object());
@@ -1203,6 +1239,7 @@ Result<std::string> ResourceHandler::StoreUpdate(Ctx& c, json::object obj, const
   ValidateObjectMetaUpdate(obj, old, errors);
   c.r.strategy->Validate(obj, &old, errors);
   if (!errors.empty()) return Err(InvalidStatus(c.r, name, errors));
+  if (Status st = CheckSingleDefaultPriorityClass(c.r, obj); !st.ok()) return Err(st);
 
   ServiceAllocator::Reservation reservation;
   if (c.r.group().empty() && c.r.plural() == "services") {
@@ -1265,6 +1302,24 @@ json::object MergeForSubresource(const std::string& subresource, bool has_status
       out.erase("status");
     }
     // The client's resourceVersion precondition still applies.
+    std::string rv = StringAt(MetaOf(incoming), "resourceVersion");
+    if (!rv.empty()) (*MetaOf(out))["resourceVersion"] = rv;
+    return out;
+  }
+  if (subresource == "finalize") {
+    // namespaces/finalize replaces spec.finalizers and nothing else.
+    json::object out = old;
+    json::value& spec = out["spec"];
+    if (!spec.is_object()) spec = json::object();
+    const json::value* fin = nullptr;
+    if (auto* in_spec = incoming.if_contains("spec"); in_spec && in_spec->is_object()) {
+      fin = in_spec->as_object().if_contains("finalizers");
+    }
+    if (fin) {
+      spec.as_object()["finalizers"] = *fin;
+    } else {
+      spec.as_object().erase("finalizers");
+    }
     std::string rv = StringAt(MetaOf(incoming), "resourceVersion");
     if (!rv.empty()) (*MetaOf(out))["resourceVersion"] = rv;
     return out;
@@ -1849,6 +1904,436 @@ void ResourceHandler::FinalizeNamespaces() {
     }
     (void)store_.Delete(nsr->key_prefix + ns->name, rev);
   }
+}
+
+// ---------------------------------------------------------------------------------------
+// Pod subresources: binding and eviction
+
+namespace {
+
+// The Status a successful binding or eviction answers with.
+json::value SuccessStatus(int code) {
+  return json::object{{"kind", "Status"},
+                      {"apiVersion", "v1"},
+                      {"metadata", json::object()},
+                      {"status", "Success"},
+                      {"code", code}};
+}
+
+// Checks the apiVersion/kind of a subresource body against the expected ones.
+Status CheckBodyKind(const json::object& body, std::string_view kind,
+                     std::initializer_list<std::string_view> versions) {
+  std::string got_kind = StringAt(&body, "kind");
+  std::string got_version = StringAt(&body, "apiVersion");
+  if (!got_kind.empty() && got_kind != kind) {
+    return BadRequest("the kind in the data (" + got_kind + ") does not match the expected kind (" +
+                      std::string(kind) + ")");
+  }
+  if (!got_version.empty() &&
+      std::find(versions.begin(), versions.end(), got_version) == versions.end()) {
+    return BadRequest("the API version in the data (" + got_version +
+                      ") does not match the expected API version (" +
+                      std::string(*versions.begin()) + ")");
+  }
+  return Status::Ok();
+}
+
+bool PodReady(const json::object& pod) {
+  const json::value* conds = nullptr;
+  if (auto* st = pod.if_contains("status"); st && st->is_object()) {
+    conds = st->as_object().if_contains("conditions");
+  }
+  if (!conds || !conds->is_array()) return false;
+  for (const auto& c : conds->as_array()) {
+    if (!c.is_object()) continue;
+    if (StringAt(&c.as_object(), "type") == "Ready") {
+      return StringAt(&c.as_object(), "status") == "True";
+    }
+  }
+  return false;
+}
+
+int64_t IntAt(const json::object* o, std::string_view key) {
+  if (!o) return 0;
+  auto* v = o->if_contains(key);
+  return v && v->is_int64() ? v->as_int64() : 0;
+}
+
+const json::object* ObjectAt(const json::object* o, std::string_view key) {
+  if (!o) return nullptr;
+  auto* v = o->if_contains(key);
+  return v && v->is_object() ? &v->as_object() : nullptr;
+}
+
+Status EvictionBlocked(std::string cause_message, int retry_after) {
+  Status s(StatusCode::kTooManyRequests,
+           "Cannot evict pod as it would violate the pod's disruption budget.");
+  s.AddCause({"DisruptionBudget", std::move(cause_message), ""});
+  if (retry_after > 0) s.SetRetryAfter(retry_after);
+  return s;
+}
+
+}  // namespace
+
+HttpResponse ResourceHandler::Bind(Ctx& c) {
+  auto body = ParseBody(c.req, catalogue_.schemas(), c.r, nullptr);
+  if (!body) return StatusResponse(body.error());
+  if (!body->is_object()) return StatusResponse(BadRequest("the body must be a Binding object"));
+  const json::object& binding = body->as_object();
+  Status kind_ok = CheckBodyKind(binding, "Binding", {"v1"});
+  if (!kind_ok.ok()) return StatusResponse(kind_ok);
+  const json::object* meta = ObjectAt(&binding, "metadata");
+  if (StringAt(meta, "name") != c.info.name) {
+    return StatusResponse(BadRequest("name in URL does not match name in Binding object"));
+  }
+  // ValidatePodBinding; Kubernetes answers these as an unclassified (500) error.
+  const json::object* target = ObjectAt(&binding, "target");
+  std::vector<std::string> problems;
+  std::string target_kind = StringAt(target, "kind");
+  std::string node = StringAt(target, "name");
+  if (!target_kind.empty() && target_kind != "Node") {
+    problems.push_back("target.kind: Unsupported value: \"" + target_kind +
+                       "\": supported values: \"Node\", \"<empty>\"");
+  }
+  if (node.empty()) problems.push_back("target.name: Required value");
+  if (!problems.empty()) {
+    std::string msg =
+        problems.size() == 1 ? problems[0] : "[" + problems[0] + ", " + problems[1] + "]";
+    return StatusResponse(Status(StatusCode::kInternal, msg));
+  }
+
+  const std::string& name = c.info.name;
+  auto conflict = [&](const std::string& why) {
+    Status s(StatusCode::kConflict,
+             "Operation cannot be fulfilled on pods/binding \"" + name + "\": " + why);
+    s.SetDetails("", "pods/binding", name);
+    return StatusResponse(s);
+  };
+  std::string key = CacheKey(c.r, c.info.ns, name);
+  for (int attempt = 0; attempt < kMaxUpdateRetries; ++attempt) {
+    int64_t rev = 0;
+    auto old = Load(c.r, key, &rev);
+    if (!old) {
+      if (old.error().code() == StatusCode::kNotFound) return StatusResponse(NotFound(c.r, name));
+      return StatusResponse(old.error());
+    }
+    json::object pod = std::move(*old);
+    json::object* pod_meta = MetaOf(pod);
+    std::string want_uid = StringAt(meta, "uid");
+    if (!want_uid.empty() && want_uid != StringAt(pod_meta, "uid")) {
+      return conflict("Precondition failed: UID in precondition: " + want_uid +
+                      ", UID in object meta: " + StringAt(pod_meta, "uid"));
+    }
+    if (pod_meta && pod_meta->contains("deletionTimestamp")) {
+      return conflict("pod " + name + " is being deleted, cannot be assigned to a host");
+    }
+    json::value& spec_value = pod["spec"];
+    if (!spec_value.is_object()) spec_value = json::object();
+    json::object& spec = spec_value.as_object();
+    std::string assigned = StringAt(&spec, "nodeName");
+    if (!assigned.empty()) {
+      return conflict("pod " + name + " is already assigned to node \"" + assigned + "\"");
+    }
+    if (auto* gates = spec.if_contains("schedulingGates");
+        gates && gates->is_array() && !gates->as_array().empty()) {
+      return conflict("pod " + name + " has non-empty .spec.schedulingGates");
+    }
+    spec["nodeName"] = node;
+    if (const json::object* annotations = ObjectAt(meta, "annotations")) {
+      json::value& dst = (*pod_meta)["annotations"];
+      if (!dst.is_object()) dst = json::object();
+      for (const auto& kv : *annotations) dst.as_object()[kv.key()] = kv.value();
+    }
+    // The PodScheduled condition becomes True, as the scheduler's binding records it.
+    json::value& status_value = pod["status"];
+    if (!status_value.is_object()) status_value = json::object();
+    json::value& conds = status_value.as_object()["conditions"];
+    if (!conds.is_array()) conds = json::array();
+    json::object* scheduled = nullptr;
+    for (auto& cv : conds.as_array()) {
+      if (cv.is_object() && StringAt(&cv.as_object(), "type") == "PodScheduled") {
+        scheduled = &cv.as_object();
+      }
+    }
+    if (!scheduled) {
+      conds.as_array().push_back(json::object{{"type", "PodScheduled"}});
+      scheduled = &conds.as_array().back().as_object();
+    }
+    if (StringAt(scheduled, "status") != "True") {
+      (*scheduled)["status"] = "True";
+      (*scheduled)["lastProbeTime"] = nullptr;
+      (*scheduled)["lastTransitionTime"] = FormatRfc3339(std::chrono::system_clock::now());
+      scheduled->erase("reason");
+      scheduled->erase("message");
+    }
+    if (c.dry_run) return ObjectResponse(201, SuccessStatus(201), c.out.format);
+    auto updated = store_.Update(c.r.key_prefix + key, StoredForm(std::move(pod)), rev);
+    if (!updated) {
+      if (updated.error().code() == StatusCode::kConflict) continue;
+      return StatusResponse(updated.error());
+    }
+    return ObjectResponse(201, SuccessStatus(201), c.out.format);
+  }
+  return StatusResponse(ConflictModified(c.r, name));
+}
+
+HttpResponse ResourceHandler::Evict(Ctx& c) {
+  auto body = ParseBody(c.req, catalogue_.schemas(), c.r, nullptr);
+  if (!body) return StatusResponse(body.error());
+  if (!body->is_object()) return StatusResponse(BadRequest("the body must be an Eviction object"));
+  const json::object& eviction = body->as_object();
+  Status kind_ok = CheckBodyKind(eviction, "Eviction", {"policy/v1", "policy/v1beta1"});
+  if (!kind_ok.ok()) return StatusResponse(kind_ok);
+  const json::object* meta = ObjectAt(&eviction, "metadata");
+  const std::string& name = c.info.name;
+  if (StringAt(meta, "name") != name) {
+    return StatusResponse(BadRequest("name in URL does not match name in Eviction object"));
+  }
+  json::object delete_options;
+  if (const json::object* opts = ObjectAt(&eviction, "deleteOptions")) delete_options = *opts;
+  if (c.dry_run) delete_options["dryRun"] = json::array{"All"};
+
+  int64_t rev = 0;
+  auto pod = Load(c.r, CacheKey(c.r, c.info.ns, name), &rev);
+  if (!pod) {
+    if (pod.error().code() == StatusCode::kNotFound) return StatusResponse(NotFound(c.r, name));
+    return StatusResponse(pod.error());
+  }
+  const std::string pod_path = "/api/v1/namespaces/" + c.info.ns + "/pods/" + name;
+  auto delete_pod = [&]() {
+    HttpResponse r = InternalRequest("DELETE", pod_path, delete_options);
+    if (r.status != 200 && r.status != 202) return r;
+    return ObjectResponse(201, SuccessStatus(201), c.out.format);
+  };
+
+  const json::object* pod_meta = MetaOf(*pod);
+  std::string phase = StringAt(ObjectAt(&*pod, "status"), "phase");
+  // Pods that are not running (or already going away) may always be evicted.
+  if ((pod_meta && pod_meta->contains("deletionTimestamp")) || phase == "Succeeded" ||
+      phase == "Failed" || phase == "Pending") {
+    return delete_pod();
+  }
+
+  const ResourceInfo* pdbr = catalogue_.Find("policy", "v1", "poddisruptionbudgets");
+  WatchCache* pdb_cache = pdbr ? CacheFor(*pdbr) : nullptr;
+  if (!pdb_cache) return delete_pod();
+  auto current = store_.CurrentRevision();
+  if (current) pdb_cache->WaitUntilFresh(*current, kFreshnessTimeout);
+  const json::value* pod_labels = nullptr;
+  if (pod_meta) pod_labels = pod_meta->if_contains("labels");
+  std::vector<json::object> covering;
+  for (const auto& item :
+       pdb_cache->List(ObjectFilter{c.info.ns, nullptr}, "", 0, nullptr, nullptr)) {
+    const json::object* pdb = item->object->if_object();
+    const json::object* spec = pdb ? ObjectAt(pdb, "spec") : nullptr;
+    const json::value* sel = spec ? spec->if_contains("selector") : nullptr;
+    if (!sel || sel->is_null()) continue;  // a nil selector selects no pod
+    auto selector = LabelSelector::FromJson(*sel);
+    if (!selector || !selector->Matches(pod_labels)) continue;
+    covering.push_back(*pdb);
+  }
+  if (covering.empty()) return delete_pod();
+  if (covering.size() > 1) {
+    return StatusResponse(Status(StatusCode::kInternal,
+                                 "This pod has more than one PodDisruptionBudget, which the "
+                                 "eviction subresource does not support."));
+  }
+  json::object pdb = std::move(covering.front());
+  std::string pdb_name = StringAt(MetaOf(pdb), "name");
+  const json::object* pdb_spec = ObjectAt(&pdb, "spec");
+  const json::object* status = ObjectAt(&pdb, "status");
+  if (!PodReady(*pod)) {
+    std::string policy = StringAt(pdb_spec, "unhealthyPodEvictionPolicy");
+    if (policy == "AlwaysAllow") return delete_pod();
+    int64_t desired = IntAt(status, "desiredHealthy");
+    if (IntAt(status, "currentHealthy") >= desired && desired > 0) return delete_pod();
+  }
+  if (IntAt(status, "observedGeneration") < IntAt(MetaOf(pdb), "generation")) {
+    return StatusResponse(EvictionBlocked(
+        "The disruption budget " + pdb_name + " is still being processed by the server.", 10));
+  }
+  int64_t allowed = IntAt(status, "disruptionsAllowed");
+  if (allowed < 0) {
+    Status s(StatusCode::kForbidden, "poddisruptionbudgets.policy \"" + pdb_name +
+                                         "\" is forbidden: pdb disruptions allowed is negative");
+    s.SetDetails("policy", "poddisruptionbudgets", pdb_name);
+    return StatusResponse(s);
+  }
+  if (allowed == 0) {
+    return StatusResponse(EvictionBlocked(
+        "The disruption budget " + pdb_name + " needs " +
+            std::to_string(IntAt(status, "desiredHealthy")) + " healthy pods and has " +
+            std::to_string(IntAt(status, "currentHealthy")) + " currently",
+        0));
+  }
+  // Record the disruption so the budget counts this pod as gone until it is.
+  json::value& st = pdb["status"];
+  if (!st.is_object()) st = json::object();
+  st.as_object()["disruptionsAllowed"] = allowed - 1;
+  json::value& disrupted = st.as_object()["disruptedPods"];
+  if (!disrupted.is_object()) disrupted = json::object();
+  std::string now = FormatRfc3339(std::chrono::system_clock::now());
+  disrupted.as_object()[name] = now;
+  if (allowed - 1 == 0) {
+    json::value& conds = st.as_object()["conditions"];
+    if (!conds.is_array()) conds = json::array();
+    json::object cond{{"type", "DisruptionAllowed"},
+                      {"status", "False"},
+                      {"reason", "InsufficientPods"},
+                      {"message", ""},
+                      {"observedGeneration", IntAt(status, "observedGeneration")},
+                      {"lastTransitionTime", now}};
+    bool replaced = false;
+    for (auto& cv : conds.as_array()) {
+      if (cv.is_object() && StringAt(&cv.as_object(), "type") == "DisruptionAllowed") {
+        if (StringAt(&cv.as_object(), "status") == "False") {
+          cond["lastTransitionTime"] = cv.as_object()["lastTransitionTime"];
+        }
+        cv = cond;
+        replaced = true;
+      }
+    }
+    if (!replaced) conds.as_array().push_back(std::move(cond));
+  }
+  if (!c.dry_run) {
+    HttpResponse r = InternalRequest(
+        "PUT",
+        "/apis/policy/v1/namespaces/" + c.info.ns + "/poddisruptionbudgets/" + pdb_name + "/status",
+        pdb);
+    if (r.status != 200) return r;
+  }
+  return delete_pod();
+}
+
+// The Priority admission plugin for pods: spec.priority (and preemptionPolicy) come from
+// the PriorityClass the pod names, else from the global default class, else 0 and
+// PreemptLowerPriority.
+Status ResourceHandler::AdmitPodPriority(json::object& pod) {
+  json::value& spec_value = pod["spec"];
+  if (!spec_value.is_object()) spec_value = json::object();
+  json::object& spec = spec_value.as_object();
+  std::string pod_name = StringAt(MetaOf(pod), "name");
+  auto forbidden = [&](const std::string& why) {
+    Status s(StatusCode::kForbidden, "pods \"" + pod_name + "\" is forbidden: " + why);
+    s.SetDetails("", "pods", pod_name);
+    return s;
+  };
+  std::string class_name = StringAt(&spec, "priorityClassName");
+  int64_t priority = 0;
+  std::string policy = "PreemptLowerPriority";
+  const ResourceInfo* pcr = catalogue_.Find("scheduling.k8s.io", "v1", "priorityclasses");
+  WatchCache* cache = pcr ? CacheFor(*pcr) : nullptr;
+  if (cache) {
+    auto current = store_.CurrentRevision();
+    if (current) cache->WaitUntilFresh(*current, kFreshnessTimeout);
+  }
+  auto apply_class = [&](const json::object& pc) {
+    priority = 0;
+    if (auto* v = pc.if_contains("value"); v && v->is_int64()) priority = v->as_int64();
+    policy = StringAt(&pc, "preemptionPolicy");
+  };
+  if (class_name.empty()) {
+    if (cache) {
+      for (const auto& item : cache->List(ObjectFilter{}, "", 0, nullptr, nullptr)) {
+        const json::object* pc = item->object->if_object();
+        const json::value* d = pc ? pc->if_contains("globalDefault") : nullptr;
+        if (!d || !d->is_bool() || !d->as_bool()) continue;
+        apply_class(*pc);
+        spec["priorityClassName"] = item->name;
+        break;
+      }
+    }
+  } else {
+    CachedObjectPtr pc = cache ? cache->Get(class_name, nullptr) : nullptr;
+    const json::object* pc_obj = pc ? pc->object->if_object() : nullptr;
+    if (!pc_obj) return forbidden("no PriorityClass with name " + class_name + " was found");
+    apply_class(*pc_obj);
+  }
+  if (auto* given = spec.if_contains("priority");
+      given && given->is_int64() && given->as_int64() != priority) {
+    return forbidden("the integer value of priority (" + std::to_string(given->as_int64()) +
+                     ") must not be provided in pod spec; priority admission controller computed " +
+                     std::to_string(priority) + " from the given PriorityClass name");
+  }
+  spec["priority"] = priority;
+  if (!policy.empty()) {
+    std::string given = StringAt(&spec, "preemptionPolicy");
+    if (!given.empty() && given != policy) {
+      return forbidden("the string value of PreemptionPolicy (" + given +
+                       ") must not be provided in pod spec; priority admission controller "
+                       "computed " +
+                       policy + " from the given PriorityClass name");
+    }
+    spec["preemptionPolicy"] = policy;
+  }
+  return Status::Ok();
+}
+
+// Updates keep the priority admission set on create when the client leaves it out.
+void ResourceHandler::KeepPodPriority(json::object& pod, const json::object& old) {
+  const json::value* old_spec = old.if_contains("spec");
+  json::value* spec = pod.if_contains("spec");
+  if (!old_spec || !old_spec->is_object() || !spec || !spec->is_object()) return;
+  for (const char* field : {"priority", "preemptionPolicy"}) {
+    const json::value* before = old_spec->as_object().if_contains(field);
+    if (before && !spec->as_object().contains(field)) spec->as_object()[field] = *before;
+  }
+}
+
+// The Priority admission plugin: at most one PriorityClass may be the global default.
+Status ResourceHandler::CheckSingleDefaultPriorityClass(const ResourceInfo& r,
+                                                        const json::object& obj) {
+  if (r.group() != "scheduling.k8s.io" || r.plural() != "priorityclasses") return Status::Ok();
+  const json::value* global_default = obj.if_contains("globalDefault");
+  if (!global_default || !global_default->is_bool() || !global_default->as_bool()) {
+    return Status::Ok();
+  }
+  WatchCache* cache = CacheFor(r);
+  if (!cache) return Status::Ok();
+  auto current = store_.CurrentRevision();
+  if (current) cache->WaitUntilFresh(*current, kFreshnessTimeout);
+  std::string name = StringAt(MetaOf(obj), "name");
+  for (const auto& item : cache->List(ObjectFilter{}, "", 0, nullptr, nullptr)) {
+    const json::object* other = item->object->if_object();
+    if (!other || item->name == name) continue;
+    const json::value* d = other->if_contains("globalDefault");
+    if (!d || !d->is_bool() || !d->as_bool()) continue;
+    Status s(StatusCode::kForbidden, QualifiedResource(r) + " \"" + name +
+                                         "\" is forbidden: PriorityClass " + item->name +
+                                         " is already marked as default. Only one default can "
+                                         "exist");
+    s.SetDetails(r.group(), r.plural(), name);
+    return s;
+  }
+  return Status::Ok();
+}
+
+Status ResourceHandler::EnsureSystemPriorityClasses() {
+  struct SystemClass {
+    const char* name;
+    int64_t value;
+    const char* description;
+  };
+  static const SystemClass kClasses[] = {
+      {"system-node-critical", 2000001000,
+       "Used for system critical pods that must not be moved from their current node."},
+      {"system-cluster-critical", 2000000000,
+       "Used for system critical pods that must run in the cluster, but can be moved to "
+       "another node if necessary."},
+  };
+  for (const SystemClass& pc : kClasses) {
+    json::object obj{{"apiVersion", "scheduling.k8s.io/v1"},
+                     {"kind", "PriorityClass"},
+                     {"metadata", json::object{{"name", pc.name}}},
+                     {"value", pc.value},
+                     {"description", pc.description}};
+    HttpResponse r = InternalRequest("POST", "/apis/scheduling.k8s.io/v1/priorityclasses", obj);
+    if (r.status != 201 && r.status != 409) {
+      return Status(StatusCode::kInternal,
+                    std::string("cannot create PriorityClass ") + pc.name + ": " + r.body);
+    }
+  }
+  return Status::Ok();
 }
 
 }  // namespace skiff

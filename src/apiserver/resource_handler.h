@@ -1,5 +1,6 @@
 // ResourceHandler: the REST verbs on resources (get, list, watch, create, update,
-// patch, delete, deletecollection) and their subresources (status, scale).
+// patch, delete, deletecollection) and their subresources (status, scale, pods/binding,
+// pods/eviction, namespaces/finalize).
 // Thread safety: all methods are thread-safe.
 #pragma once
 
@@ -65,6 +66,10 @@ class ResourceHandler {
   // Creates a namespace if it does not exist (used at start-up).
   Status EnsureNamespace(const std::string& name);
 
+  // Creates the built-in PriorityClasses system-cluster-critical and system-node-critical
+  // if missing.
+  Status EnsureSystemPriorityClasses();
+
   // Creates the `kubernetes` Service in `default` (the first address of the service
   // range, port 443) if missing, and points its Endpoints at host:port.
   Status PublishKubernetesService(const std::string& host, int port);
@@ -84,6 +89,10 @@ class ResourceHandler {
   HttpResponse Patch(Ctx& c);
   HttpResponse Delete(Ctx& c);
   HttpResponse DeleteCollection(Ctx& c);
+  // pods/binding: sets spec.nodeName of an unassigned pod (the scheduler's bind).
+  HttpResponse Bind(Ctx& c);
+  // pods/eviction: deletes the pod unless a PodDisruptionBudget covering it forbids it.
+  HttpResponse Evict(Ctx& c);
 
   // Reads the current stored object.
   Result<boost::json::object> Load(const api::ResourceInfo& r, const std::string& key,
@@ -99,6 +108,13 @@ class ResourceHandler {
   // instead of waiting for the cache.
   Status CheckNamespaceWritable(const std::string& ns, bool non_blocking = false,
                                 bool* would_block = nullptr);
+  // Priority admission of a new pod: spec.priority and preemptionPolicy from its class.
+  Status AdmitPodPriority(boost::json::object& pod);
+  // Keeps the admitted priority of a pod an update leaves out.
+  static void KeepPodPriority(boost::json::object& pod, const boost::json::object& old);
+  // Forbidden when `obj` is a PriorityClass marked globalDefault while another one is.
+  Status CheckSingleDefaultPriorityClass(const api::ResourceInfo& r,
+                                         const boost::json::object& obj);
   Result<ObjectFilter> MakeFilter(const Ctx& c);
   Result<boost::json::object> DecodeObject(Ctx& c, boost::json::value body,
                                            const std::vector<std::string>& duplicates);

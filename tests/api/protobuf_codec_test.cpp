@@ -362,7 +362,7 @@ TEST(ProtobufCodec, Rejections) {
   EXPECT_EQ(code(""), StatusCode::kBadRequest);
   EXPECT_EQ(code("k8s"), StatusCode::kBadRequest);
   EXPECT_EQ(code(Envelope("v1", "ConfigMap", "", "gzip")), StatusCode::kUnsupportedMediaType);
-  EXPECT_EQ(code(Envelope("batch/v1", "Job", "")), StatusCode::kUnsupportedMediaType);
+  EXPECT_EQ(code(Envelope("example.com/v1", "Widget", "")), StatusCode::kUnsupportedMediaType);
   // Wrong wire type for a known field: metadata as a varint.
   EXPECT_EQ(code(Envelope("v1", "ConfigMap", Int(1, 5))), StatusCode::kBadRequest);
   // A length past the end, an over-long varint, a group, field number 0.

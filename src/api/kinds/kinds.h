@@ -21,6 +21,17 @@ const KindStrategy& ResourceQuotaStrategy();
 const KindStrategy& SecretStrategy();
 const KindStrategy& ServiceAccountStrategy();
 const KindStrategy& ServiceStrategy();
+const KindStrategy& PersistentVolumeStrategy();
+const KindStrategy& PersistentVolumeClaimStrategy();
+const KindStrategy& PodTemplateStrategy();
+const KindStrategy& ReplicationControllerStrategy();
+const KindStrategy& DaemonSetStrategy();
+const KindStrategy& StatefulSetStrategy();
+const KindStrategy& ControllerRevisionStrategy();
+const KindStrategy& JobStrategy();
+const KindStrategy& CronJobStrategy();
+const KindStrategy& PodDisruptionBudgetStrategy();
+const KindStrategy& PriorityClassStrategy();
 
 // Column definitions every kind reuses.
 TableColumn NameColumn();

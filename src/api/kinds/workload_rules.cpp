@@ -2,6 +2,9 @@
 
 #include <boost/json.hpp>
 
+#include <map>
+#include <optional>
+
 #include "api/kinds/pod_spec_rules.h"
 
 namespace skiff::api::kinds {
@@ -87,6 +90,75 @@ void BumpGenerationOnChange(json::object& obj, const json::object& old, bool cou
                                               Find(old, {"metadata", "annotations"}));
   }
   EnsureObj(obj, {"metadata"})["generation"] = changed ? old_generation + 1 : old_generation;
+}
+
+std::string LabelsCell(const json::object* labels) {
+  if (!labels || labels->empty()) return "<none>";
+  std::map<std::string, std::string> sorted;
+  for (const auto& kv : *labels) {
+    const json::string* v = kv.value().if_string();
+    sorted.emplace(std::string(kv.key()), v ? std::string(*v) : std::string());
+  }
+  std::string out;
+  for (const auto& [k, v] : sorted) {
+    if (!out.empty()) out += ",";
+    out += k + "=" + v;
+  }
+  return out;
+}
+
+void ValidateSelectorMatchesTemplate(const json::object* selector, const json::object& tmpl,
+                                     const std::string& template_path, FieldErrors& errs) {
+  const json::object* labels = FindObj(tmpl, {"metadata", "labels"});
+  if (!LabelSelectorMatches(selector, labels)) {
+    errs.Invalid(Child(Child(template_path, "metadata"), "labels"), GoStringMap(labels),
+                 "`selector` does not match template `labels`");
+  }
+}
+
+namespace {
+
+std::optional<int64_t> PercentNumber(std::string_view s) {
+  if (s.size() < 2 || s.back() != '%') return std::nullopt;
+  int64_t n = 0;
+  for (char c : s.substr(0, s.size() - 1)) {
+    if (c < '0' || c > '9') return std::nullopt;
+    if (n < 1000000000) n = n * 10 + (c - '0');
+  }
+  return n;
+}
+
+}  // namespace
+
+int64_t IntOrPercentNumber(const json::value* v) {
+  if (!v) return 0;
+  if (const json::string* s = v->if_string()) return PercentNumber(*s).value_or(0);
+  if (const int64_t* i = v->if_int64()) return *i;
+  return 0;
+}
+
+void ValidateIntOrPercent(const json::value* v, const std::string& path, bool at_most_100_percent,
+                          FieldErrors& errs) {
+  if (!v) return;
+  if (const json::string* s = v->if_string()) {
+    auto percent = PercentNumber(*s);
+    if (!percent) {
+      errs.Invalid(path, GoIntOrString(v),
+                   "a valid percent string must be a numeric string followed by an ending '%' "
+                   "(e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')");
+    } else if (at_most_100_percent && *percent > 100) {
+      errs.Invalid(path, GoIntOrString(v), "must not be greater than 100%");
+    }
+  } else if (int64_t n = IntOrPercentNumber(v); n < 0) {
+    errs.InvalidInt(path, n, "must be greater than or equal to 0");
+  }
+}
+
+std::string IntOrStringCell(const json::value* v) {
+  if (!v) return "";
+  if (const json::string* s = v->if_string()) return std::string(*s);
+  if (const int64_t* i = v->if_int64()) return std::to_string(*i);
+  return "";
 }
 
 }  // namespace skiff::api::kinds
