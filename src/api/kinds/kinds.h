@@ -21,6 +21,19 @@ const KindStrategy& ResourceQuotaStrategy();
 const KindStrategy& SecretStrategy();
 const KindStrategy& ServiceAccountStrategy();
 const KindStrategy& ServiceStrategy();
+const KindStrategy& IngressStrategy();
+const KindStrategy& IngressClassStrategy();
+const KindStrategy& NetworkPolicyStrategy();
+const KindStrategy& EndpointSliceStrategy();
+const KindStrategy& RoleStrategy();
+const KindStrategy& ClusterRoleStrategy();
+const KindStrategy& RoleBindingStrategy();
+const KindStrategy& ClusterRoleBindingStrategy();
+const KindStrategy& StorageClassStrategy();
+const KindStrategy& FlowSchemaStrategy();
+const KindStrategy& PriorityLevelConfigurationStrategy();
+const KindStrategy& ValidatingWebhookConfigurationStrategy();
+const KindStrategy& MutatingWebhookConfigurationStrategy();
 
 // Column definitions every kind reuses.
 TableColumn NameColumn();
