@@ -293,12 +293,12 @@ TEST(EndpointSliceStrategy, ValidatesAddressesPortsAndImmutableType) {
       {"addresses":["10.0.0.1","fd00::1","127.0.0.1","nope"]},{"addresses":[]}],
     "ports":[{"name":"http","protocol":"TCP","port":80},{"name":"http","protocol":"ICMP"}]})");
   EXPECT_THAT(Causes(s, slice),
-              ElementsAre("endpoints[0].addresses[1]: Invalid value: \"fd00::1\": must be an IPv4 "
-                          "address",
+              ElementsAre("endpoints[0].addresses[1]: Invalid value: \"fd00::1\": must be a valid "
+                          "IPv4 address",
                           "endpoints[0].addresses[2]: Invalid value: \"127.0.0.1\": may not be in "
                           "the loopback range (127.0.0.0/8, ::1/128)",
-                          "endpoints[0].addresses[3]: Invalid value: \"nope\": must be a valid IP "
-                          "address, (e.g. 10.9.8.7 or 2001:db8::ffff)",
+                          "endpoints[0].addresses[3]: Invalid value: \"nope\": must be a valid "
+                          "IPv4 address",
                           "endpoints[1].addresses: Required value: must contain at least 1 address",
                           "ports[1].name: Duplicate value: \"http\"",
                           "ports[1].protocol: Unsupported value: \"ICMP\": supported values: "
@@ -383,6 +383,7 @@ TEST(RbacStrategies, BindingsDefaultValidateAndKeepTheirRoleRef) {
                   "subjects[1].kind: Unsupported value: \"Bot\": supported values: "
                   "\"ServiceAccount\", \"User\", \"Group\"",
                   "subjects[2].name: Required value",
+                  "subjects[2].name: Invalid value: \"\": user name cannot be empty",
                   "subjects[2].apiGroup: Unsupported value: \"\": supported values: "
                   "\"rbac.authorization.k8s.io\""));
 }
@@ -432,12 +433,14 @@ TEST(FlowcontrolStrategies, FlowSchemaDefaultsValidatesAndPrints) {
               ElementsAre("fs", "global-default", "1000", "<none>", "<unknown>", "?"));
   EXPECT_THAT(
       Causes(s, Obj(R"({"spec":{"matchingPrecedence":10001,"priorityLevelConfiguration":{},
-        "rules":[{"subjects":[{"kind":"User"}],"resourceRules":[{"verbs":["get"],"apiGroups":[""],"resources":["pods"]}]}]}})")),
+        "rules":[{"subjects":[{"kind":"User","group":{"name":"g"}}],"resourceRules":[{"verbs":["get"],"apiGroups":[""],"resources":["pods"]}]}]}})")),
       ElementsAre(
           "spec.matchingPrecedence: Invalid value: 10001: must not be greater than 10000",
           "spec.priorityLevelConfiguration.name: Required value: must reference a priority level",
           "spec.rules[0].subjects[0].user: Required value: user is required when subject "
           "kind is 'User'",
+          "spec.rules[0].subjects[0].group: Forbidden: group is forbidden when subject kind "
+          "is not 'Group'",
           "spec.rules[0].resourceRules[0].namespaces: Required value: resource rules that "
           "are not cluster scoped must supply at least one namespace"));
 }
@@ -460,7 +463,12 @@ TEST(FlowcontrolStrategies, PriorityLevelDefaultsValidatesAndPrints) {
           "spec.limited.limitResponse.queuing.handSize: Invalid value: 20: required "
           "entropy bits of deckSize 64 and handSize 20 should not be greater than 60"));
   EXPECT_THAT(Causes(s, Obj(R"({"spec":{"type":"Exempt","limited":{}}})")),
-              ElementsAre("spec.limited: Forbidden: must be nil if the type is not Limited"));
+              ElementsAre("spec.type: Invalid value: \"Exempt\": type must be 'Exempt' if and only "
+                          "if name is 'exempt'",
+                          "spec.limited: Forbidden: must be nil if the type is not Limited"));
+  EXPECT_THAT(
+      Causes(s, Obj(R"({"metadata":{"name":"exempt"},"spec":{"type":"Exempt","exempt":{}}})")),
+      IsEmpty());
 }
 
 // ---------------------------------------------------------------------------

@@ -168,7 +168,7 @@ expect_match "flowschema row" "$OUT" '^health-for-strangers +exempt +1000 +<none
 expect_match "flowschema row with a distinguisher" "$OUT" '^service-accounts +workload-low +1000 +ByNamespace +[0-9]+s +\?$'
 get_header prioritylevelconfiguration "NAME TYPE NOMINALCONCURRENCYSHARES QUEUES HANDSIZE QUEUELENGTHLIMIT AGE" prioritylevelconfigurations
 expect_match "priority level row" "$OUT" '^workload-low +Limited +100 +128 +6 +50 +[0-9]+s$'
-expect_match "exempt priority level row" "$OUT" '^exempt-example +Exempt +<none> +<none> +<none> +<none> +[0-9]+s$'
+expect_match "exempt priority level row" "$OUT" '^exempt +Exempt +<none> +<none> +<none> +<none> +[0-9]+s$'
 expect_match "rejecting priority level row" "$OUT" '^reject-example +Limited +30 +<none> +<none> +<none> +[0-9]+s$'
 get_header validatingwebhookconfiguration "NAME WEBHOOKS AGE" validatingwebhookconfigurations
 expect_match "validating webhook row" "$OUT" '^pod-policy\.example\.com +1 +[0-9]+s$'

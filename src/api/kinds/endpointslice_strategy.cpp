@@ -50,15 +50,12 @@ void ValidateFqdn(std::string_view name, const std::string& path, FieldErrors& e
 void ValidateAddress(std::string_view type, std::string_view address, const std::string& path,
                      FieldErrors& errs) {
   if (type == "IPv4" || type == "IPv6") {
-    if (!IsIpAddress(address)) {
-      ValidateIpAddress(path, address, errs);
+    bool v6 = IsIpv6Address(address);
+    if (!IsIpAddress(address) || v6 != (type == "IPv6")) {
+      errs.InvalidString(
+          path, address,
+          type == "IPv4" ? "must be a valid IPv4 address" : "must be a valid IPv6 address");
       return;
-    }
-    if (type == "IPv4" && IsIpv6Address(address)) {
-      errs.InvalidString(path, address, "must be an IPv4 address");
-    }
-    if (type == "IPv6" && !IsIpv6Address(address)) {
-      errs.InvalidString(path, address, "must be an IPv6 address");
     }
     errs.InvalidEach(path, address, NonSpecialIpErrors(address));
   } else if (type == "FQDN") {

@@ -3,6 +3,7 @@
 // generation tracking, and the `kubectl get` tables. Objects only: the server does not
 // classify or queue requests by them yet.
 #include <cmath>
+#include <set>
 
 #include <boost/json.hpp>
 
@@ -24,42 +25,95 @@ void DefaultZero(json::object& obj, std::string_view key, int64_t value) {
   if (!v || v->is_null() || (v->is_int64() && v->get_int64() == 0)) obj[key] = value;
 }
 
-void ValidateStringList(const json::object& rule, std::string_view key, const std::string& path,
-                        std::string_view message, FieldErrors& errs) {
-  if (CountAt(rule, {key}) == 0) errs.Required(Child(path, key), message);
+void ForbidMember(const json::object& subject, std::string_view member, std::string_view kind,
+                  const std::string& path, FieldErrors& errs) {
+  if (FindObj(subject, {member})) {
+    errs.Forbidden(
+        Child(path, member),
+        std::string(member) + " is forbidden when subject kind is not '" + std::string(kind) + "'");
+  }
 }
 
 void ValidateSubject(const json::object& subject, const std::string& path, FieldErrors& errs) {
   std::string_view kind = FindStr(subject, {"kind"});
-  if (kind == "User") {
-    const json::object* user = FindObj(subject, {"user"});
-    if (!user) {
-      errs.Required(Child(path, "user"), "user is required when subject kind is 'User'");
-    } else if (FindStr(*user, {"name"}).empty()) {
-      errs.Required(Child(path, "user.name"), "username is required");
-    }
-  } else if (kind == "Group") {
-    const json::object* group = FindObj(subject, {"group"});
-    if (!group) {
-      errs.Required(Child(path, "group"), "group is required when subject kind is 'Group'");
-    } else if (FindStr(*group, {"name"}).empty()) {
-      errs.Required(Child(path, "group.name"), "name is required");
-    }
-  } else if (kind == "ServiceAccount") {
+  if (kind == "ServiceAccount") {
     const json::object* sa = FindObj(subject, {"serviceAccount"});
+    std::string sp = Child(path, "serviceAccount");
     if (!sa) {
-      errs.Required(Child(path, "serviceAccount"),
-                    "serviceAccount is required when subject kind is 'ServiceAccount'");
+      errs.Required(sp, "serviceAccount is required when subject kind is 'ServiceAccount'");
     } else {
-      if (FindStr(*sa, {"name"}).empty()) {
-        errs.Required(Child(path, "serviceAccount.name"), "name is required");
+      std::string_view name = FindStr(*sa, {"name"});
+      if (name.empty()) {
+        errs.Required(Child(sp, "name"));
+      } else if (name != "*") {
+        errs.InvalidEach(Child(sp, "name"), name, Dns1123SubdomainErrors(name));
       }
-      if (FindStr(*sa, {"namespace"}).empty()) {
-        errs.Required(Child(path, "serviceAccount.namespace"), "namespace is required");
+      std::string_view ns = FindStr(*sa, {"namespace"});
+      if (ns.empty()) {
+        errs.Required(Child(sp, "namespace"), "must specify namespace for service account");
+      } else {
+        errs.InvalidEach(Child(sp, "namespace"), ns, Dns1123LabelErrors(ns));
       }
+    }
+    ForbidMember(subject, "user", "User", path, errs);
+    ForbidMember(subject, "group", "Group", path, errs);
+  } else if (kind == "User" || kind == "Group") {
+    std::string member = kind == "User" ? "user" : "group";
+    const json::object* named = FindObj(subject, {member});
+    if (!named) {
+      errs.Required(Child(path, member),
+                    member + " is required when subject kind is '" + std::string(kind) + "'");
+    } else if (FindStr(*named, {"name"}).empty()) {
+      errs.Required(Child(Child(path, member), "name"));
+    }
+    ForbidMember(subject, "serviceAccount", "ServiceAccount", path, errs);
+    if (kind == "User") {
+      ForbidMember(subject, "group", "Group", path, errs);
+    } else {
+      ForbidMember(subject, "user", "User", path, errs);
     }
   } else {
     errs.NotSupported(Child(path, "kind"), kind, {"Group", "ServiceAccount", "User"});
+  }
+}
+
+bool HasWildcard(const json::array* list) {
+  if (!list) return false;
+  for (const json::value& v : *list) {
+    if (const json::string* s = v.if_string(); s && *s == "*") return true;
+  }
+  return false;
+}
+
+// A list that must not be empty, and holds '*' only alone.
+void ValidateWildcardList(const json::object& rule, std::string_view key, const std::string& path,
+                          std::string_view required, std::string_view what, FieldErrors& errs) {
+  const json::array* list = FindArr(rule, {key});
+  if (!list || list->empty()) {
+    errs.Required(Child(path, key), required);
+  } else if (list->size() > 1 && HasWildcard(list)) {
+    errs.Invalid(Child(path, key), GoStringSlice(list),
+                 "if '*' is present, must not specify other " + std::string(what));
+  }
+}
+
+void ValidateNonResourceUrl(std::string_view url, const std::string& path, FieldErrors& errs) {
+  if (url.empty()) {
+    errs.InvalidString(path, url, "must not be empty");
+  } else if (url == "/") {
+    return;
+  } else if (!url.starts_with('/')) {
+    errs.InvalidString(path, url, "must start with slash");
+  } else if (url.find(' ') != std::string_view::npos) {
+    errs.InvalidString(path, url, "must not contain white-space");
+  } else if (url.find("//") != std::string_view::npos) {
+    errs.InvalidString(path, url, "must not contain double slash");
+  } else {
+    size_t stars = 0;
+    for (char c : url) stars += c == '*';
+    if (stars > 1 || (stars == 1 && !url.ends_with("/*"))) {
+      errs.InvalidString(path, url, "wildcard can only do suffix matching");
+    }
   }
 }
 
@@ -85,15 +139,30 @@ void ValidateRule(const json::object& rule, const std::string& path, FieldErrors
       const json::object* r = (*resource_rules)[i].if_object();
       if (!r) continue;
       std::string rp = Index(Child(path, "resourceRules"), i);
-      ValidateStringList(*r, "verbs", rp, "verbs must contain at least one value", errs);
-      ValidateStringList(*r, "apiGroups", rp, "resource rules must supply at least one api group",
-                         errs);
-      ValidateStringList(*r, "resources", rp, "resource rules must supply at least one resource",
-                         errs);
-      if (!FindBool(*r, {"clusterScope"}) && CountAt(*r, {"namespaces"}) == 0) {
+      ValidateWildcardList(*r, "verbs", rp, "verbs must contain at least one value", "verbs", errs);
+      ValidateWildcardList(*r, "apiGroups", rp, "resource rules must supply at least one api group",
+                           "api groups", errs);
+      ValidateWildcardList(*r, "resources", rp, "resource rules must supply at least one resource",
+                           "resources", errs);
+      const json::array* namespaces = FindArr(*r, {"namespaces"});
+      if ((!namespaces || namespaces->empty()) && !FindBool(*r, {"clusterScope"})) {
         errs.Required(Child(rp, "namespaces"),
                       "resource rules that are not cluster scoped must supply at least one "
                       "namespace");
+      } else if (HasWildcard(namespaces)) {
+        if (namespaces->size() > 1) {
+          errs.Invalid(Child(rp, "namespaces"), GoStringSlice(namespaces),
+                       "if '*' is present, must not specify other namespaces");
+        }
+      } else if (namespaces) {
+        for (size_t k = 0; k < namespaces->size(); ++k) {
+          const json::string* ns = (*namespaces)[k].if_string();
+          std::string_view value = ns ? std::string_view(*ns) : std::string_view();
+          for (const std::string& m : Dns1123LabelErrors(value)) {
+            errs.InvalidString(Index(Child(rp, "namespaces"), k), value,
+                               "each member of this list must be '*' or a DNS-1123 label; " + m);
+          }
+        }
       }
     }
   }
@@ -102,10 +171,34 @@ void ValidateRule(const json::object& rule, const std::string& path, FieldErrors
       const json::object* r = (*non_resource_rules)[i].if_object();
       if (!r) continue;
       std::string rp = Index(Child(path, "nonResourceRules"), i);
-      ValidateStringList(*r, "verbs", rp, "verbs must contain at least one value", errs);
-      ValidateStringList(*r, "nonResourceURLs", rp,
-                         "nonResourceURLs must contain at least one value", errs);
+      ValidateWildcardList(*r, "verbs", rp, "verbs must contain at least one value", "verbs", errs);
+      ValidateWildcardList(*r, "nonResourceURLs", rp,
+                           "nonResourceURLs must contain at least one value", "non-resource URLs",
+                           errs);
+      const json::array* urls = FindArr(*r, {"nonResourceURLs"});
+      if (urls && !HasWildcard(urls)) {
+        for (size_t k = 0; k < urls->size(); ++k) {
+          const json::string* u = (*urls)[k].if_string();
+          ValidateNonResourceUrl(u ? std::string_view(*u) : std::string_view(),
+                                 Index(Child(rp, "nonResourceURLs"), k), errs);
+        }
+      }
     }
+  }
+}
+
+// Conditions: each needs a type, and a type appears once.
+void ValidateConditions(const json::object& obj, FieldErrors& errs) {
+  const json::array* conditions = FindArr(obj, {"status", "conditions"});
+  if (!conditions) return;
+  std::set<std::string> seen;
+  for (size_t i = 0; i < conditions->size(); ++i) {
+    const json::object* c = (*conditions)[i].if_object();
+    if (!c) continue;
+    std::string cp = Index("status.conditions", i);
+    std::string_view type = FindStr(*c, {"type"});
+    if (!seen.emplace(type).second) errs.Duplicate(Child(cp, "type"), GoQuote(type));
+    if (type.empty()) errs.Required(Child(cp, "type"), "must not be empty");
   }
 }
 
@@ -142,10 +235,18 @@ class FlowSchemaStrategyImpl final : public KindStrategy {
     if (precedence > kMaxMatchingPrecedence) {
       errs.InvalidInt("spec.matchingPrecedence", precedence, "must not be greater than 10000");
     }
+    if (precedence == 1 && FindStr(obj, {"metadata", "name"}) != "exempt") {
+      errs.InvalidInt("spec.matchingPrecedence", precedence,
+                      "only the schema named 'exempt' may have matchingPrecedence 1");
+    }
     if (const json::object* method = FindObj(spec, {"distinguisherMethod"})) {
       std::string_view type = FindStr(*method, {"type"});
       if (type != "ByUser" && type != "ByNamespace") {
-        errs.NotSupported("spec.distinguisherMethod.type", type, {"ByNamespace", "ByUser"});
+        // Kubernetes reports the whole method struct as the unsupported value.
+        errors.push_back({"FieldValueNotSupported",
+                          "Unsupported value: flowcontrol.FlowDistinguisherMethod{Type:" +
+                              GoQuote(type) + "}: supported values: \"ByNamespace\", \"ByUser\"",
+                          "spec.distinguisherMethod.type"});
       }
     }
     if (FindStr(spec, {"priorityLevelConfiguration", "name"}).empty()) {
@@ -158,6 +259,7 @@ class FlowSchemaStrategyImpl final : public KindStrategy {
         }
       }
     }
+    ValidateConditions(obj, errs);
   }
 
   std::vector<TableColumn> Columns() const override {
@@ -248,6 +350,10 @@ class PriorityLevelConfigurationStrategyImpl final : public KindStrategy {
     std::string_view type = FindStr(spec, {"type"});
     const json::object* limited = FindObj(spec, {"limited"});
     const json::object* exempt = FindObj(spec, {"exempt"});
+    if ((FindStr(obj, {"metadata", "name"}) == "exempt") != (type == "Exempt")) {
+      errs.InvalidString("spec.type", type,
+                         "type must be 'Exempt' if and only if name is 'exempt'");
+    }
     if (type == "Exempt") {
       if (limited) errs.Forbidden("spec.limited", "must be nil if the type is not Limited");
       if (exempt) {
@@ -264,6 +370,7 @@ class PriorityLevelConfigurationStrategyImpl final : public KindStrategy {
     } else {
       errs.NotSupported("spec.type", type, {"Exempt", "Limited"});
     }
+    ValidateConditions(obj, errs);
   }
 
   std::vector<TableColumn> Columns() const override {
@@ -344,7 +451,8 @@ class PriorityLevelConfigurationStrategyImpl final : public KindStrategy {
     const json::object* queuing = FindObj(response, {"queuing"});
     if (type == "Queue") {
       if (!queuing) {
-        errs.Required(Child(rp, "queuing"), "must not be empty if the type is Queue");
+        errs.Required(Child(rp, "queuing"),
+                      "must not be empty if limited.limitResponse.type is Limited");
       } else {
         ValidateQueuing(*queuing, Child(rp, "queuing"), errs);
       }

@@ -115,6 +115,11 @@ void ValidateBinding(const json::object& obj, const json::object* old, bool name
           errs.Required(Child(sp, "namespace"));
         }
       } else if (skind == "User" || skind == "Group") {
+        if (sname.empty()) {
+          errs.InvalidString(
+              Child(sp, "name"), sname,
+              skind == "User" ? "user name cannot be empty" : "group name cannot be empty");
+        }
         if (sgroup != kRbacGroup) errs.NotSupported(Child(sp, "apiGroup"), sgroup, {kRbacGroup});
       } else {
         errs.NotSupported(Child(sp, "kind"), skind, {"ServiceAccount", "User", "Group"});

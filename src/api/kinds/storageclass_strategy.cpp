@@ -44,8 +44,7 @@ class StorageClassStrategyImpl final : public KindStrategy {
     if (provisioner.empty()) {
       errs.Required("provisioner");
     } else {
-      std::string lower = Lower(provisioner);
-      errs.InvalidEach("provisioner", lower, QualifiedNameErrors(lower));
+      errs.InvalidEach("provisioner", provisioner, QualifiedNameErrors(Lower(provisioner)));
     }
     if (const json::object* params = FindObj(obj, {"parameters"})) {
       if (params->size() > kMaxParameters) {
