@@ -78,6 +78,22 @@ const KindStrategy* StrategyFor(std::string_view group, std::string_view kind) {
       {"batch", "CronJob", &kinds::CronJobStrategy},
       {"policy", "PodDisruptionBudget", &kinds::PodDisruptionBudgetStrategy},
       {"scheduling.k8s.io", "PriorityClass", &kinds::PriorityClassStrategy},
+      {"networking.k8s.io", "Ingress", &kinds::IngressStrategy},
+      {"networking.k8s.io", "IngressClass", &kinds::IngressClassStrategy},
+      {"networking.k8s.io", "NetworkPolicy", &kinds::NetworkPolicyStrategy},
+      {"discovery.k8s.io", "EndpointSlice", &kinds::EndpointSliceStrategy},
+      {"rbac.authorization.k8s.io", "Role", &kinds::RoleStrategy},
+      {"rbac.authorization.k8s.io", "ClusterRole", &kinds::ClusterRoleStrategy},
+      {"rbac.authorization.k8s.io", "RoleBinding", &kinds::RoleBindingStrategy},
+      {"rbac.authorization.k8s.io", "ClusterRoleBinding", &kinds::ClusterRoleBindingStrategy},
+      {"storage.k8s.io", "StorageClass", &kinds::StorageClassStrategy},
+      {"flowcontrol.apiserver.k8s.io", "FlowSchema", &kinds::FlowSchemaStrategy},
+      {"flowcontrol.apiserver.k8s.io", "PriorityLevelConfiguration",
+       &kinds::PriorityLevelConfigurationStrategy},
+      {"admissionregistration.k8s.io", "ValidatingWebhookConfiguration",
+       &kinds::ValidatingWebhookConfigurationStrategy},
+      {"admissionregistration.k8s.io", "MutatingWebhookConfiguration",
+       &kinds::MutatingWebhookConfigurationStrategy},
   };
   for (const Entry& e : kEntries) {
     if (e.group == group && e.kind == kind) return &e.strategy();

@@ -74,6 +74,8 @@ class ApiServer {
 
  private:
   HttpResponse HandleNonResource(const HttpRequest& req);
+  // POST tokenreviews: authenticates spec.token with the server's authenticator.
+  HttpResponse HandleTokenReview(const HttpRequest& req, const struct RequestInfo& info);
   HttpResponse HandleAccessReview(const HttpRequest& req, const struct RequestInfo& info,
                                   const struct UserInfo& requester);
   void BackgroundLoop();

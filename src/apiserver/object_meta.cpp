@@ -48,6 +48,8 @@ std::string NameRuleFor(const api::ResourceInfo& r) {
     if (r.plural() == "namespaces") return "label";
     if (r.plural() == "services") return "dns1035";
   }
+  // RBAC objects are named like "system:controller:foo": any valid URL path segment.
+  if (r.group() == "rbac.authorization.k8s.io") return "path";
   return "subdomain";
 }
 
@@ -131,6 +133,7 @@ void ValidateObjectMeta(const json::object& obj, const api::ResourceInfo& r,
     std::string rule = NameRuleFor(r);
     std::vector<std::string> problems = rule == "label"     ? IsDns1123Label(name)
                                         : rule == "dns1035" ? IsDns1035Label(name)
+                                        : rule == "path"    ? IsValidPathSegmentName(name)
                                                             : IsDns1123Subdomain(name);
     for (const auto& p : problems) AddInvalid(errors, "metadata.name", name, p);
   }

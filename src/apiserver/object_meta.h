@@ -38,7 +38,8 @@ void ValidateObjectMeta(const boost::json::object& obj, const api::ResourceInfo&
 void ValidateObjectMetaUpdate(const boost::json::object& obj, const boost::json::object& old,
                               std::vector<StatusCause>& errors);
 
-// The name-format rule of a resource: "subdomain", "label" or "dns1035".
+// The name-format rule of a resource: "subdomain", "label", "dns1035" or "path" (any URL
+// path segment, for RBAC objects).
 std::string NameRuleFor(const api::ResourceInfo& r);
 
 }  // namespace skiff

@@ -32,6 +32,19 @@ const KindStrategy& JobStrategy();
 const KindStrategy& CronJobStrategy();
 const KindStrategy& PodDisruptionBudgetStrategy();
 const KindStrategy& PriorityClassStrategy();
+const KindStrategy& IngressStrategy();
+const KindStrategy& IngressClassStrategy();
+const KindStrategy& NetworkPolicyStrategy();
+const KindStrategy& EndpointSliceStrategy();
+const KindStrategy& RoleStrategy();
+const KindStrategy& ClusterRoleStrategy();
+const KindStrategy& RoleBindingStrategy();
+const KindStrategy& ClusterRoleBindingStrategy();
+const KindStrategy& StorageClassStrategy();
+const KindStrategy& FlowSchemaStrategy();
+const KindStrategy& PriorityLevelConfigurationStrategy();
+const KindStrategy& ValidatingWebhookConfigurationStrategy();
+const KindStrategy& MutatingWebhookConfigurationStrategy();
 
 // Column definitions every kind reuses.
 TableColumn NameColumn();
