@@ -67,6 +67,9 @@ const KindStrategy* StrategyFor(std::string_view group, std::string_view kind) {
       {"apps", "Deployment", &kinds::DeploymentStrategy},
       {"apps", "ReplicaSet", &kinds::ReplicaSetStrategy},
       {"coordination.k8s.io", "Lease", &kinds::LeaseStrategy},
+      {"autoscaling", "HorizontalPodAutoscaler", &kinds::HorizontalPodAutoscalerStrategy},
+      {"apiextensions.k8s.io", "CustomResourceDefinition",
+       &kinds::CustomResourceDefinitionStrategy},
   };
   for (const Entry& e : kEntries) {
     if (e.group == group && e.kind == kind) return &e.strategy();
