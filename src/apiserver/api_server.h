@@ -48,7 +48,7 @@ struct ApiServerOptions {
 
 class ApiServer {
  public:
-  ApiServer(ApiServerOptions options, const api::Catalogue& catalogue, Store& store,
+  ApiServer(ApiServerOptions options, api::Catalogue& catalogue, Store& store,
             const Authenticator& authenticator, const Authorizer& authorizer);
   ~ApiServer();
   ApiServer(const ApiServer&) = delete;
@@ -75,7 +75,7 @@ class ApiServer {
   void BackgroundLoop();
 
   const ApiServerOptions options_;
-  const api::Catalogue& catalogue_;
+  api::Catalogue& catalogue_;
   Store& store_;
   const Authenticator& authenticator_;
   const Authorizer& authorizer_;
@@ -84,6 +84,7 @@ class ApiServer {
 
   std::mutex docs_mu_;
   std::map<std::string, std::string> docs_;  // discovery/OpenAPI documents; by docs_mu_
+  uint64_t docs_generation_ = 0;             // catalogue generation of docs_; by docs_mu_
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -4,11 +4,14 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <random>
+#include <shared_mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <boost/json/fwd.hpp>
@@ -32,10 +35,13 @@ struct ApiServerOptions;
 
 class ResourceHandler {
  public:
-  ResourceHandler(const ApiServerOptions& options, const api::Catalogue& catalogue, Store& store);
+  // Custom resources are added to and removed from `catalogue` as their definitions
+  // change.
+  ResourceHandler(const ApiServerOptions& options, api::Catalogue& catalogue, Store& store);
   ~ResourceHandler();
 
-  // Creates and loads a watch cache for every resource.
+  // Creates and loads a watch cache for every resource, serves the custom resources of
+  // the stored definitions and starts following definition changes.
   Status Start();
   // Ends every watch and stops the caches.
   void Stop();
@@ -97,21 +103,47 @@ class ResourceHandler {
   HttpResponse InternalRequest(const std::string& method, const std::string& path,
                                const boost::json::object& body);
 
+  // --- custom resources (crd_registrar.cpp) ---
+  // Brings the catalogue in line with the stored CustomResourceDefinitions: serves new
+  // and changed ones, reports their conditions, and for a deleted one deletes its
+  // custom resources, then lets the definition go.
+  void SyncCustomResources();
+  // Deletes what a terminating definition serves; true once nothing is left.
+  bool CleanUpCustomResources(const boost::json::object& definition);
+  // Writes the definition's status if it differs from the stored one.
+  void UpdateDefinitionStatus(const std::string& name, const boost::json::object& status);
+  // The watch cache of `r`'s storage, created (and loaded) if it does not exist yet.
+  Result<WatchCache*> EnsureCache(const api::ResourceInfo& r);
+  void DefinitionLoop();
+
   const ApiServerOptions& options_;
-  const api::Catalogue& catalogue_;
+  api::Catalogue& catalogue_;
   Store& store_;
   std::unique_ptr<ServiceAllocator> services_;
 
   void OnStoreBatch(WatchBatch&& batch);
 
-  // Constant after Start().
-  std::map<const api::ResourceInfo*, std::unique_ptr<WatchCache>> caches_;
+  // Caches of built-in resources are created by Start(), those of custom resources as
+  // their definitions appear; a cache lives as long as the handler (requests and
+  // watches in flight keep pointers to it).
+  mutable std::shared_mutex caches_mu_;
+  std::map<const api::ResourceInfo*, std::unique_ptr<WatchCache>> caches_;  // by caches_mu_
   // One store watch over every resource feeds all caches, so each cache knows it is
   // fresh up to the store's latest revision even when its own resource did not change.
   std::unique_ptr<StoreWatch> store_watch_;
 
   std::mutex watches_mu_;
   std::vector<std::shared_ptr<WatchSession>> watches_;  // protected by watches_mu_
+
+  // Definition changes wake the registrar thread.
+  std::mutex crd_mu_;
+  std::condition_variable crd_cv_;
+  bool crd_dirty_ = false;     // protected by crd_mu_
+  bool crd_stopping_ = false;  // protected by crd_mu_
+  std::mutex crd_sync_mu_;     // one SyncCustomResources at a time
+  // Definition name -> "uid/generation" of the definition its served resources come from.
+  std::map<std::string, std::string> crd_registered_;  // protected by crd_sync_mu_
+  std::thread crd_thread_;
 };
 
 }  // namespace skiff
