@@ -23,7 +23,8 @@ const VersionConversion* FindConversion(std::string_view group, std::string_view
       {"events.k8s.io",
        "v1",
        "Event",
-       {&conversions::EventsV1ToCoreEvent, &conversions::CoreEventToEventsV1}},
+       {&conversions::EventsV1ToCoreEvent, &conversions::CoreEventToEventsV1,
+        &conversions::CoreEventFieldPathInEventsV1}},
   };
   for (const Entry& e : kEntries) {
     if (e.group == group && e.version == version && e.kind == kind) return &e.conversion;
@@ -43,6 +44,13 @@ void ConvertFromStorage(const ResourceInfo& r, boost::json::object& obj) {
   if (r.conversion) r.conversion->from_storage(obj);
   obj["apiVersion"] = r.group_version;
   obj["kind"] = r.kind();
+}
+
+std::string FieldPathInVersion(const ResourceInfo& r, std::string_view path) {
+  if (r.IsStorage() || !r.conversion || !r.conversion->field_path_from_storage) {
+    return std::string(path);
+  }
+  return r.conversion->field_path_from_storage(path);
 }
 
 }  // namespace skiff::api

@@ -9,6 +9,7 @@
 // Thread safety: conversions are stateless functions; safe from any thread.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include <boost/json/fwd.hpp>
@@ -22,6 +23,9 @@ struct ResourceInfo;
 struct VersionConversion {
   void (*to_storage)(boost::json::object& obj);
   void (*from_storage)(boost::json::object& obj);
+  // The path of a storage-version field in this version ("involvedObject.name" ->
+  // "regarding.name"), for validation errors; null when paths are the same.
+  std::string (*field_path_from_storage)(std::string_view path) = nullptr;
 };
 
 // The conversion of `kind` in group/version to its storage version, or nullptr when
@@ -37,5 +41,8 @@ void ConvertToStorage(const ResourceInfo& r, boost::json::object& obj);
 // Converts `obj`, a stored object of `r`'s resource, to `r`'s version. Does nothing when
 // `r` is the storage version.
 void ConvertFromStorage(const ResourceInfo& r, boost::json::object& obj);
+
+// The path, in `r`'s version, of field `path` of the storage version.
+std::string FieldPathInVersion(const ResourceInfo& r, std::string_view path);
 
 }  // namespace skiff::api

@@ -153,9 +153,11 @@ std::string WarningHeader(const std::string& text) {
   return "299 - \"" + escaped + "\"";
 }
 
-// Builds an Invalid (422) Status from field causes, worded as Kubernetes words it.
+// Builds an Invalid (422) Status from field causes, worded as Kubernetes words it. The
+// causes' paths are the storage version's; they are reported in `r`'s version.
 Status InvalidStatus(const ResourceInfo& r, const std::string& name,
-                     const std::vector<StatusCause>& causes) {
+                     std::vector<StatusCause> causes) {
+  for (auto& c : causes) c.field = api::FieldPathInVersion(r, c.field);
   std::string msg = QualifiedKind(r) + " \"" + name + "\" is invalid: ";
   if (causes.size() == 1) {
     msg += causes[0].field.empty() ? causes[0].message : causes[0].field + ": " + causes[0].message;

@@ -256,5 +256,17 @@ TEST_F(ConversionTest, EventsV1ThroughCoreIsExact) {
   EXPECT_EQ(FromStorage(ev, core), events_v1);
 }
 
+TEST_F(ConversionTest, ValidationPathsAreReportedInTheRequestVersion) {
+  const ResourceInfo& ev = R("events.k8s.io", "v1", "events");
+  EXPECT_EQ(FieldPathInVersion(ev, "reportingComponent"), "reportingController");
+  EXPECT_EQ(FieldPathInVersion(ev, "involvedObject.namespace"), "regarding.namespace");
+  EXPECT_EQ(FieldPathInVersion(ev, "message"), "note");
+  EXPECT_EQ(FieldPathInVersion(ev, "metadata.name"), "metadata.name");
+  EXPECT_EQ(FieldPathInVersion(R("", "v1", "events"), "message"), "message");
+  EXPECT_EQ(
+      FieldPathInVersion(R("autoscaling", "v1", "horizontalpodautoscalers"), "spec.maxReplicas"),
+      "spec.maxReplicas");
+}
+
 }  // namespace
 }  // namespace skiff::api

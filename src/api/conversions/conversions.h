@@ -4,6 +4,9 @@
 // Thread safety: stateless functions.
 #pragma once
 
+#include <string>
+#include <string_view>
+
 #include <boost/json/fwd.hpp>
 
 namespace skiff::api::conversions {
@@ -17,5 +20,7 @@ void HpaV2ToV1(boost::json::object& obj);
 // events.k8s.io/v1 Event <-> core v1 Event (the storage version).
 void EventsV1ToCoreEvent(boost::json::object& obj);
 void CoreEventToEventsV1(boost::json::object& obj);
+// "message" -> "note", "involvedObject.kind" -> "regarding.kind", ...
+std::string CoreEventFieldPathInEventsV1(std::string_view path);
 
 }  // namespace skiff::api::conversions

@@ -69,4 +69,16 @@ void CoreEventToEventsV1(json::object& obj) {
   }
 }
 
+std::string CoreEventFieldPathInEventsV1(std::string_view path) {
+  size_t end = path.find_first_of(".[");
+  std::string_view head = path.substr(0, end);
+  for (const Rename& r : kRenames) {
+    if (r.core == head) {
+      return std::string(r.events_v1) +
+             std::string(end == std::string_view::npos ? std::string_view() : path.substr(end));
+    }
+  }
+  return std::string(path);
+}
+
 }  // namespace skiff::api::conversions
