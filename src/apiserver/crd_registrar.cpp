@@ -79,6 +79,17 @@ void ResourceHandler::DefinitionLoop() {
   }
 }
 
+bool ResourceHandler::DefinitionTerminating(const ResourceInfo& r) {
+  const ResourceInfo* crdr =
+      catalogue_.Find("apiextensions.k8s.io", "v1", "customresourcedefinitions");
+  WatchCache* cache = crdr ? CacheFor(*crdr) : nullptr;
+  if (!cache) return false;
+  CachedObjectPtr crd = cache->Get(r.plural() + "." + r.group(), nullptr);
+  const json::object* o = crd && crd->object ? crd->object->if_object() : nullptr;
+  const json::object* meta = o ? ObjectAt(*o, "metadata") : nullptr;
+  return meta && meta->contains("deletionTimestamp");
+}
+
 Result<WatchCache*> ResourceHandler::EnsureCache(const ResourceInfo& r) {
   const ResourceInfo& storage = *r.storage;
   {

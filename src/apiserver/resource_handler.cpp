@@ -1060,6 +1060,11 @@ json::object ToStorage(const ResourceInfo& r, json::object obj) {
 }  // namespace
 
 HttpResponse ResourceHandler::Create(Ctx& c) {
+  if (c.r.custom && DefinitionTerminating(c.r)) {
+    return StatusResponse(
+        Status(StatusCode::kMethodNotAllowed,
+               "create not allowed while custom resource definition is terminating"));
+  }
   std::vector<std::string> duplicates;
   auto body = ParseBody(c.req, catalogue_.schemas(), c.r, &duplicates);
   if (!body) return StatusResponse(body.error());

@@ -112,6 +112,8 @@ class ResourceHandler {
   bool CleanUpCustomResources(const boost::json::object& definition);
   // Writes the definition's status if it differs from the stored one.
   void UpdateDefinitionStatus(const std::string& name, const boost::json::object& status);
+  // True while the definition of custom resource `r` is being deleted.
+  bool DefinitionTerminating(const api::ResourceInfo& r);
   // The watch cache of `r`'s storage, created (and loaded) if it does not exist yet.
   Result<WatchCache*> EnsureCache(const api::ResourceInfo& r);
   void DefinitionLoop();

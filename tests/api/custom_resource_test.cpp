@@ -174,5 +174,44 @@ TEST(JsonPathTest, EvaluatesAndSetsSimplePaths) {
   EXPECT_FALSE(SetJsonPath(o, ".spec.list[0]", 1));
 }
 
+TEST(CatalogueCustomTest, AddsReplacesAndRemovesCustomResources) {
+  auto loaded = Catalogue::LoadBuiltin();
+  ASSERT_TRUE(loaded.has_value());
+  Catalogue& cat = **loaded;
+  uint64_t generation = cat.generation();
+  auto build = [&](std::string_view text) {
+    auto set = BuildCustomResourceSet(Obj(text), cat.schemas());
+    EXPECT_TRUE(set.has_value());
+    return std::move(*set);
+  };
+  ASSERT_TRUE(cat.AddCustom(build(kAppsDefinition)).ok());
+  EXPECT_GT(cat.generation(), generation);
+  const ResourceInfo* v1 = cat.Find("foo.bar", "v1", "apps");
+  ASSERT_NE(v1, nullptr);
+  EXPECT_EQ(cat.FindByKind("foo.bar", "v1beta1", "App")->storage, v1);
+  EXPECT_THAT(cat.group_versions().at("foo.bar"), ElementsAre("v1", "v1beta1"));
+  EXPECT_EQ(cat.group_order().back(), "foo.bar");
+  EXPECT_THAT(cat.CustomNames(), ElementsAre("apps.foo.bar"));
+
+  // Another definition may not take the plural or the kind of the group.
+  std::string other(kAppsDefinition);
+  other.replace(other.find("apps.foo.bar"), 12, "other.foo.bar");
+  Status conflict = cat.AddCustom(build(other));
+  EXPECT_EQ(conflict.code(), StatusCode::kConflict);
+  EXPECT_EQ(conflict.reason_override(), "PluralConflict");
+  EXPECT_EQ(conflict.message(), "\"apps\" is already in use");
+
+  // The same definition again replaces its resources; the old ones stay valid.
+  ASSERT_TRUE(cat.AddCustom(build(kAppsDefinition)).ok());
+  EXPECT_NE(cat.Find("foo.bar", "v1", "apps"), v1);
+  EXPECT_EQ(v1->plural(), "apps");
+
+  cat.RemoveCustom("apps.foo.bar");
+  EXPECT_EQ(cat.Find("foo.bar", "v1", "apps"), nullptr);
+  EXPECT_FALSE(cat.group_versions().contains("foo.bar"));
+  EXPECT_TRUE(cat.CustomNames().empty());
+  EXPECT_EQ(cat.FindCustom("apps.foo.bar"), nullptr);
+}
+
 }  // namespace
 }  // namespace skiff::api

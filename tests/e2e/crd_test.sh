@@ -179,9 +179,30 @@ restart_server
 expect_ok "custom resource served after restart" k get app demo -o jsonpath='{.spec.port}'
 expect_eq "port after restart" "4444" "$OUT"
 
-# --- deleting a definition deletes its resources ----------------------------------------------
-expect_ok "delete the definition" k delete crd apps.foo.bar --timeout=30s
-expect_fail_contains "definition gone" 'customresourcedefinitions.apiextensions.k8s.io "apps.foo.bar" not found' \
+# --- deleting a definition deletes its resources, after their finalizers ------------------------
+cat >"$E2E_TMP/keeper.yaml" <<'EOF'
+apiVersion: foo.bar/v1
+kind: App
+metadata:
+  name: keeper
+  finalizers: [example.com/hold]
+spec:
+  port: 9090
+EOF
+expect_ok "an App with a finalizer" k apply -f "$E2E_TMP/keeper.yaml"
+expect_ok "delete the definition without waiting" k delete crd apps.foo.bar --wait=false
+wait_for "Terminating condition" 10 bash -c \
+  "'$KUBECTL' get crd apps.foo.bar -o json | jq -e '.status.conditions[] | select(.type==\"Terminating\" and .status==\"True\" and .reason==\"InstanceDeletionInProgress\")'"
+wait_for "demo deleted first" 10 bash -c "! '$KUBECTL' get app demo"
+expect_ok "the held App is terminating" k get app keeper -o jsonpath='{.metadata.deletionTimestamp}'
+expect_ne "deletionTimestamp set" "" "$OUT"
+sed 's/name: keeper/name: late/' "$E2E_TMP/keeper.yaml" >"$E2E_TMP/late.yaml"
+expect_fail_contains "no creates while the definition terminates" \
+  "create not allowed while custom resource definition is terminating" k create -f "$E2E_TMP/late.yaml"
+expect_ok "the definition waits for the finalizer" k get crd apps.foo.bar
+expect_ok "release the held App" k patch app keeper --type=json -p '[{"op":"remove","path":"/metadata/finalizers"}]'
+wait_for "definition gone" 20 bash -c "! '$KUBECTL' get crd apps.foo.bar"
+expect_fail_contains "definition not found" 'customresourcedefinitions.apiextensions.k8s.io "apps.foo.bar" not found' \
   k get crd apps.foo.bar
 run k get --raw /apis/foo.bar/v1/namespaces/default/apps
 ((RC != 0)) && [[ "$ERR" == *"NotFound"* ]] || fail "apps are no longer served" "stdout: $OUT" "stderr: $ERR"
