@@ -1,7 +1,12 @@
 #include "api/catalogue.h"
 
 #include <algorithm>
+#include <cctype>
+#include <cstdint>
+#include <mutex>
 
+#include "api/conversion.h"
+#include "api/custom_resource.h"
 #include "api/kind_strategy.h"
 
 namespace skiff::api {
@@ -77,34 +82,72 @@ Result<std::unique_ptr<Catalogue>> Catalogue::LoadBuiltin() {
     info->list_kind = decl.kind + "List";
     info->strategy = StrategyFor(decl.group, decl.kind);
     info->key_prefix = "/registry/" + decl.plural + "/";
-    auto& versions = cat->group_versions_[decl.group];
-    if (std::find(versions.begin(), versions.end(), decl.version) == versions.end()) {
-      versions.push_back(decl.version);
-    }
-    cat->resources_.push_back(std::move(info));
+    cat->builtin_.push_back(std::move(info));
   }
-  for (auto& [group, versions] : cat->group_versions_) {
+  for (auto& info : cat->builtin_) {
+    const std::string& storage_gv = info->decl->storage_group_version;
+    if (storage_gv.empty()) continue;
+    const ResourceInfo* storage = nullptr;
+    for (const auto& other : cat->builtin_) {
+      if (other->group_version == storage_gv && other->plural() == info->plural() &&
+          other->decl->storage_group_version.empty()) {
+        storage = other.get();
+      }
+    }
+    if (!storage) {
+      return Err(StatusCode::kInvalid, "resource " + info->plural() + " of " + info->group_version +
+                                           ": no storage resource in " + storage_gv);
+    }
+    info->conversion = FindConversion(info->group(), info->version(), info->kind());
+    if (!info->conversion) {
+      return Err(StatusCode::kInvalid, "resource " + info->plural() + " of " + info->group_version +
+                                           " has no conversion to " + storage_gv);
+    }
+    info->storage = storage;
+    info->key_prefix = storage->key_prefix;
+  }
+  std::unique_lock lock(cat->mu_);
+  cat->Reindex();
+  return cat;
+}
+
+void Catalogue::Reindex() {
+  all_.clear();
+  for (const auto& r : builtin_) all_.push_back(r.get());
+  for (const auto& [name, set] : custom_) {
+    for (const auto& r : set->served) all_.push_back(r.get());
+  }
+  group_versions_.clear();
+  for (const ResourceInfo* r : all_) {
+    auto& versions = group_versions_[r->group()];
+    if (std::find(versions.begin(), versions.end(), r->version()) == versions.end()) {
+      versions.push_back(r->version());
+    }
+  }
+  for (auto& [group, versions] : group_versions_) {
     std::sort(versions.begin(), versions.end(), [](const std::string& a, const std::string& b) {
-      return VersionRank(a) > VersionRank(b);
+      int ra = VersionRank(a), rb = VersionRank(b);
+      return ra != rb ? ra > rb : a < b;
     });
   }
+  group_order_.clear();
   for (const char* g : kGroupOrder) {
-    if (cat->group_versions_.contains(g)) cat->group_order_.push_back(g);
+    if (group_versions_.contains(g)) group_order_.push_back(g);
   }
-  for (auto& [group, versions] : cat->group_versions_) {
-    if (std::find(cat->group_order_.begin(), cat->group_order_.end(), group) ==
-        cat->group_order_.end()) {
-      cat->group_order_.push_back(group);
+  for (auto& [group, versions] : group_versions_) {
+    if (std::find(group_order_.begin(), group_order_.end(), group) == group_order_.end()) {
+      group_order_.push_back(group);
     }
   }
-  return cat;
+  generation_.fetch_add(1, std::memory_order_acq_rel);
 }
 
 const ResourceInfo* Catalogue::Find(std::string_view group, std::string_view version,
                                     std::string_view plural) const {
-  for (const auto& r : resources_) {
+  std::shared_lock lock(mu_);
+  for (const ResourceInfo* r : all_) {
     if (r->decl->group == group && r->decl->version == version && r->decl->plural == plural) {
-      return r.get();
+      return r;
     }
   }
   return nullptr;
@@ -112,12 +155,81 @@ const ResourceInfo* Catalogue::Find(std::string_view group, std::string_view ver
 
 const ResourceInfo* Catalogue::FindByKind(std::string_view group, std::string_view version,
                                           std::string_view kind) const {
-  for (const auto& r : resources_) {
+  std::shared_lock lock(mu_);
+  for (const ResourceInfo* r : all_) {
     if (r->decl->group == group && r->decl->version == version && r->decl->kind == kind) {
-      return r.get();
+      return r;
     }
   }
   return nullptr;
+}
+
+std::vector<const ResourceInfo*> Catalogue::resources() const {
+  std::shared_lock lock(mu_);
+  return all_;
+}
+
+std::map<std::string, std::vector<std::string>> Catalogue::group_versions() const {
+  std::shared_lock lock(mu_);
+  return group_versions_;
+}
+
+std::vector<std::string> Catalogue::group_order() const {
+  std::shared_lock lock(mu_);
+  return group_order_;
+}
+
+Status Catalogue::AddCustom(std::unique_ptr<CustomResourceSet> set) {
+  std::unique_lock lock(mu_);
+  // Names must be free in the group: the plural and the kind of every other resource,
+  // built-in or from another definition.
+  const ResourceInfo* first = set->served.empty() ? set->storage : set->served.front().get();
+  for (const ResourceInfo* r : all_) {
+    if (r->group() != set->group) continue;
+    if (r->custom && custom_.contains(set->definition_name)) {
+      const CustomResourceSet& mine = *custom_.at(set->definition_name);
+      bool own = std::ranges::any_of(mine.served, [&](const auto& x) { return x.get() == r; });
+      if (own) continue;
+    }
+    if (r->plural() == set->plural) {
+      return Status(StatusCode::kConflict, "\"" + set->plural + "\" is already in use")
+          .SetReason("PluralConflict");
+    }
+    if (first && r->kind() == first->kind()) {
+      return Status(StatusCode::kConflict, "\"" + first->kind() + "\" is already in use")
+          .SetReason("KindConflict");
+    }
+  }
+  if (auto it = custom_.find(set->definition_name); it != custom_.end()) {
+    retired_.push_back(std::move(it->second));
+    custom_.erase(it);
+  }
+  std::string name = set->definition_name;
+  custom_.emplace(std::move(name), std::move(set));
+  Reindex();
+  return Status::Ok();
+}
+
+void Catalogue::RemoveCustom(const std::string& definition_name) {
+  std::unique_lock lock(mu_);
+  auto it = custom_.find(definition_name);
+  if (it == custom_.end()) return;
+  retired_.push_back(std::move(it->second));
+  custom_.erase(it);
+  Reindex();
+}
+
+const CustomResourceSet* Catalogue::FindCustom(const std::string& definition_name) const {
+  std::shared_lock lock(mu_);
+  auto it = custom_.find(definition_name);
+  return it == custom_.end() ? nullptr : it->second.get();
+}
+
+std::vector<std::string> Catalogue::CustomNames() const {
+  std::shared_lock lock(mu_);
+  std::vector<std::string> out;
+  for (const auto& [name, set] : custom_) out.push_back(name);
+  return out;
 }
 
 }  // namespace skiff::api

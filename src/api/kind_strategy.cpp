@@ -94,6 +94,9 @@ const KindStrategy* StrategyFor(std::string_view group, std::string_view kind) {
        &kinds::ValidatingWebhookConfigurationStrategy},
       {"admissionregistration.k8s.io", "MutatingWebhookConfiguration",
        &kinds::MutatingWebhookConfigurationStrategy},
+      {"autoscaling", "HorizontalPodAutoscaler", &kinds::HorizontalPodAutoscalerStrategy},
+      {"apiextensions.k8s.io", "CustomResourceDefinition",
+       &kinds::CustomResourceDefinitionStrategy},
   };
   for (const Entry& e : kEntries) {
     if (e.group == group && e.kind == kind) return &e.strategy();

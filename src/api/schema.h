@@ -90,6 +90,23 @@ struct Schema {
 
   // Group/version/kind when this type is a top-level kind (x-kubernetes-group-version-kind).
   std::string gvk_group, gvk_version, gvk_kind;
+
+  // Value constraints of custom resource schemas (JSON schema keywords; built-in kinds
+  // validate in C++ instead). Unset when absent.
+  struct Constraints {
+    std::optional<double> minimum, maximum;
+    bool exclusive_minimum = false, exclusive_maximum = false;
+    std::optional<double> multiple_of;
+    std::optional<int64_t> min_length, max_length;
+    std::string pattern;  // ECMA regular expression; empty: none
+    std::optional<int64_t> min_items, max_items;
+    bool unique_items = false;
+    std::optional<int64_t> min_properties, max_properties;
+    std::vector<std::string> enum_json;  // allowed values, serialized JSON; empty: any
+    bool nullable = false;
+    bool embedded_resource = false;  // x-kubernetes-embedded-resource
+  };
+  std::shared_ptr<const Constraints> constraints;  // null for built-in schemas
 };
 
 // A served resource (one entry of discovery), declared with `resource` in a schema file.
@@ -105,6 +122,10 @@ struct ResourceDecl {
   std::vector<std::string> subresources;  // "status", "scale"
   std::vector<std::string> verbs;         // discovery verbs
   const Schema* schema = nullptr;         // the object's type
+  // The group/version ("v1", "autoscaling/v2") whose resource of the same plural holds
+  // this resource's objects in the store, when that is another version: objects are
+  // converted to it on write and from it on read. Empty: stored in this version.
+  std::string storage_group_version;
 };
 
 // Owns every schema node and resource declaration loaded from schema files.

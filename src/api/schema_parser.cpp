@@ -722,6 +722,11 @@ class Parser {
       } else if (key == "verbs") {
         s = list_of_names(key, value, decl.verbs);
         have_verbs = true;
+      } else if (key == "storage") {
+        if (value == (group_.empty() ? version_ : group_ + "/" + version_)) {
+          return Error("storage= names the resource's own group/version");
+        }
+        decl.storage_group_version = value;
       } else {
         return Error("unknown resource key " + Quote(key));
       }

@@ -51,7 +51,7 @@ struct ApiServerOptions {
 class ApiServer {
  public:
   // `events_store`, when given, holds core/v1 Events instead of `store`.
-  ApiServer(ApiServerOptions options, const api::Catalogue& catalogue, Store& store,
+  ApiServer(ApiServerOptions options, api::Catalogue& catalogue, Store& store,
             const Authenticator& authenticator, const Authorizer& authorizer,
             Store* events_store = nullptr);
   ~ApiServer();
@@ -81,7 +81,7 @@ class ApiServer {
   void BackgroundLoop();
 
   const ApiServerOptions options_;
-  const api::Catalogue& catalogue_;
+  api::Catalogue& catalogue_;
   const Authenticator& authenticator_;
   const Authorizer& authorizer_;
   std::unique_ptr<ResourceHandler> resources_;
@@ -89,6 +89,7 @@ class ApiServer {
 
   std::mutex docs_mu_;
   std::map<std::string, std::string> docs_;  // discovery/OpenAPI documents; by docs_mu_
+  uint64_t docs_generation_ = 0;             // catalogue generation of docs_; by docs_mu_
 
   std::mutex mu_;
   std::condition_variable cv_;

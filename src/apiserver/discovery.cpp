@@ -216,8 +216,7 @@ bool ProducesJson(const MediaRange& m) {
 
 ServedApis ServedApis::Of(const api::Catalogue& catalogue) {
   ServedApis out;
-  out.resources.reserve(catalogue.resources().size());
-  for (const auto& r : catalogue.resources()) out.resources.push_back(r.get());
+  out.resources = catalogue.resources();
   out.group_versions = catalogue.group_versions();
   out.group_order = catalogue.group_order();
   out.types = &catalogue.schemas().types();
@@ -336,7 +335,8 @@ std::optional<std::string> ApiResourceList(const ServedApis& apis, std::string_v
     res["verbs"] = StringArray(ResourceVerbs(*r));
     if (!r->decl->short_names.empty()) res["shortNames"] = StringArray(r->decl->short_names);
     if (!r->decl->categories.empty()) res["categories"] = StringArray(r->decl->categories);
-    res["storageVersionHash"] = StorageVersionHash(r->group(), r->version(), r->kind());
+    res["storageVersionHash"] =
+        StorageVersionHash(r->storage->group(), r->storage->version(), r->storage->kind());
     entries.emplace_back(r->plural(), std::move(res));
 
     for (const auto& name : SortedSubresources(*r)) {

@@ -7,6 +7,8 @@
 #include <boost/json.hpp>
 
 #include "api/catalogue.h"
+#include "api/conversion.h"
+#include "api/custom_resource.h"
 #include "api/kind_strategy.h"
 #include "api/object_codec.h"
 #include "api/protobuf_codec.h"
@@ -37,6 +39,8 @@ namespace {
 constexpr auto kFreshnessTimeout = std::chrono::seconds(5);
 constexpr size_t kMaxPendingWatchBytes = 32u << 20;
 constexpr int kMaxUpdateRetries = 16;
+// Where CustomResourceDefinitions are stored; a change there wakes the registrar.
+constexpr std::string_view kDefinitionsPrefix = "/registry/customresourcedefinitions/";
 
 enum class FieldValidation { kIgnore, kWarn, kStrict };
 
@@ -106,6 +110,20 @@ std::string SerializeWithRevision(json::object obj, int64_t revision) {
   return json::serialize(obj);
 }
 
+// A stored object as the client asked for it: in the version of `r`.
+std::string SerializeAs(const ResourceInfo& r, json::object obj, int64_t revision) {
+  api::ConvertFromStorage(r, obj);
+  return SerializeWithRevision(std::move(obj), revision);
+}
+
+// The serialized form of a cached (storage-version) object in the version of `r`.
+std::string CachedJsonAs(const ResourceInfo& r, const CachedObject& obj) {
+  if (r.IsStorage() || !obj.object || !obj.object->is_object()) return obj.json;
+  json::object converted = obj.object->as_object();
+  api::ConvertFromStorage(r, converted);
+  return json::serialize(converted);
+}
+
 // What is written to the store: the object without its resourceVersion.
 std::string StoredForm(json::object obj) {
   MetaOf(obj)->erase("resourceVersion");
@@ -137,9 +155,11 @@ std::string WarningHeader(const std::string& text) {
   return "299 - \"" + escaped + "\"";
 }
 
-// Builds an Invalid (422) Status from field causes, worded as Kubernetes words it.
+// Builds an Invalid (422) Status from field causes, worded as Kubernetes words it. The
+// causes' paths are the storage version's; they are reported in `r`'s version.
 Status InvalidStatus(const ResourceInfo& r, const std::string& name,
-                     const std::vector<StatusCause>& causes) {
+                     std::vector<StatusCause> causes) {
+  for (auto& c : causes) c.field = api::FieldPathInVersion(r, c.field);
   std::string msg = QualifiedKind(r) + " \"" + name + "\" is invalid: ";
   if (causes.size() == 1) {
     msg += causes[0].field.empty() ? causes[0].message : causes[0].field + ": " + causes[0].message;
@@ -198,7 +218,7 @@ struct ResourceHandler::WatchSession {
   bool bookmarks = false;
 };
 
-ResourceHandler::ResourceHandler(const ApiServerOptions& options, const api::Catalogue& catalogue,
+ResourceHandler::ResourceHandler(const ApiServerOptions& options, api::Catalogue& catalogue,
                                  Store& store, Store* events_store)
     : options_(options), catalogue_(catalogue), store_(store), events_store_(events_store) {}
 
@@ -232,11 +252,13 @@ Status ResourceHandler::Start() {
     // (e.g. when both flags name the same cluster).
     events_feed->prefix = "/registry/";
   }
-  for (const auto& r : catalogue_.resources()) {
+  std::unique_lock caches_lock(caches_mu_);
+  for (const api::ResourceInfo* r : catalogue_.resources()) {
     // Resources with a create-only verb set (reviews) have nothing to store.
     const auto& verbs = r->decl->verbs;
     if (std::find(verbs.begin(), verbs.end(), "list") == verbs.end()) continue;
-    // Several versions of one resource share storage and one cache.
+    // Every version of a resource is served from the one cache of its storage version.
+    if (!r->IsStorage()) continue;
     WatchCache* shared = nullptr;
     for (auto& [other, cache] : caches_) {
       if (other->key_prefix == r->key_prefix) shared = cache.get();
@@ -245,20 +267,28 @@ Status ResourceHandler::Start() {
     auto cache = std::make_unique<WatchCache>(StoreFor(*r), r->key_prefix);
     Feed& feed = events_feed && r->key_prefix == kEventsPrefix ? *events_feed : *main_feed;
     feed.caches.emplace_back(r->key_prefix, cache.get());
-    caches_.emplace(r.get(), std::move(cache));
+    caches_.emplace(r, std::move(cache));
   }
   feeds_.push_back(std::move(main_feed));
   if (events_feed) feeds_.push_back(std::move(events_feed));
+  caches_lock.unlock();
   for (auto& feed : feeds_) {
     Status st = Follow(*feed);
     if (!st.ok()) return st;
   }
   const ResourceInfo* svc = catalogue_.Find("", "v1", "services");
   services_ = std::make_unique<ServiceAllocator>(options_, store_, svc ? CacheFor(*svc) : nullptr);
-  return services_->Init();
+  Status st = services_->Init();
+  if (!st.ok()) return st;
+  // Custom resources of stored definitions are served before the server is ready.
+  SyncCustomResources();
+  crd_thread_ = std::thread([this] { DefinitionLoop(); });
+  return Status::Ok();
 }
 
 Status ResourceHandler::Follow(Feed& feed) {
+  // The feed's caches do not change while it is re-established (EnsureCache waits).
+  std::shared_lock caches_lock(caches_mu_);
   std::lock_guard lock(feed.mu);
   feed.watch.reset();
   int64_t from = INT64_MAX;
@@ -283,6 +313,7 @@ Status ResourceHandler::Follow(Feed& feed) {
 }
 
 void ResourceHandler::OnStoreBatch(Feed& feed, WatchBatch&& batch) {
+  std::shared_lock caches_lock(caches_mu_);
   if (!batch.error.ok()) {
     // The store can no longer be followed from where the caches are (typically: the
     // revision they need was compacted while the store was unreachable). End every
@@ -295,8 +326,10 @@ void ResourceHandler::OnStoreBatch(Feed& feed, WatchBatch&& batch) {
   }
   int64_t through = 0;
   std::map<WatchCache*, std::vector<const WatchEvent*>> routed;
+  bool definitions_changed = false;
   for (const auto& ev : batch.events) {
     through = std::max(through, ev.kv.mod_revision);
+    if (ev.kv.key.starts_with(kDefinitionsPrefix)) definitions_changed = true;
     for (auto& [prefix, cache] : feed.caches) {
       if (ev.kv.key.starts_with(prefix)) {
         routed[cache].push_back(&ev);
@@ -308,6 +341,11 @@ void ResourceHandler::OnStoreBatch(Feed& feed, WatchBatch&& batch) {
   for (auto& [prefix, cache] : feed.caches) {
     auto it = routed.find(cache);
     cache->ApplyEvents(it == routed.end() ? kNone : it->second, through);
+  }
+  if (definitions_changed) {
+    std::lock_guard lock(crd_mu_);
+    crd_dirty_ = true;
+    crd_cv_.notify_all();
   }
 }
 
@@ -324,6 +362,12 @@ Status ResourceHandler::Health() {
 }
 
 void ResourceHandler::Stop() {
+  {
+    std::lock_guard lock(crd_mu_);
+    crd_stopping_ = true;
+  }
+  crd_cv_.notify_all();
+  if (crd_thread_.joinable()) crd_thread_.join();
   for (auto& feed : feeds_) {
     std::unique_ptr<StoreWatch> w;
     {
@@ -341,10 +385,12 @@ void ResourceHandler::Stop() {
     s->watcher.reset();
     s->stream->Close();
   }
+  std::shared_lock caches_lock(caches_mu_);
   for (auto& [r, cache] : caches_) cache->Stop();
 }
 
 WatchCache* ResourceHandler::CacheFor(const ResourceInfo& r) {
+  std::shared_lock caches_lock(caches_mu_);
   for (auto& [other, cache] : caches_) {
     if (other->key_prefix == r.key_prefix) return cache.get();
   }
@@ -444,7 +490,20 @@ json::object ScaleFor(const ResourceInfo& r, const json::object& obj) {
   scale["metadata"] = std::move(meta);
   int64_t spec_replicas = 0, status_replicas = 0;
   std::string selector;
-  if (auto* spec = obj.if_contains("spec"); spec && spec->is_object()) {
+  if (r.custom) {
+    // A custom resource's scale lives where its definition says.
+    json::value whole(obj);
+    auto int_at = [&](const std::string& path) -> int64_t {
+      const json::value* v = path.empty() ? nullptr : api::EvaluateJsonPath(whole, path);
+      return v && v->is_int64() ? v->as_int64() : 0;
+    };
+    spec_replicas = int_at(r.scale_spec_replicas_path);
+    status_replicas = int_at(r.scale_status_replicas_path);
+    if (!r.scale_label_selector_path.empty()) {
+      const json::value* v = api::EvaluateJsonPath(whole, r.scale_label_selector_path);
+      if (v && v->is_string()) selector = std::string(v->as_string());
+    }
+  } else if (auto* spec = obj.if_contains("spec"); spec && spec->is_object()) {
     if (auto* rep = spec->as_object().if_contains("replicas"); rep && rep->is_int64()) {
       spec_replicas = rep->as_int64();
     }
@@ -463,7 +522,7 @@ json::object ScaleFor(const ResourceInfo& r, const json::object& obj) {
       }
     }
   }
-  if (auto* status = obj.if_contains("status"); status && status->is_object()) {
+  if (auto* status = obj.if_contains("status"); !r.custom && status && status->is_object()) {
     if (auto* rep = status->as_object().if_contains("replicas"); rep && rep->is_int64()) {
       status_replicas = rep->as_int64();
     }
@@ -473,6 +532,17 @@ json::object ScaleFor(const ResourceInfo& r, const json::object& obj) {
   if (!selector.empty()) st["selector"] = selector;
   scale["status"] = std::move(st);
   return scale;
+}
+
+// Writes the desired replicas of a scale update into the object.
+void SetScaleReplicas(const ResourceInfo& r, json::object& obj, int64_t replicas) {
+  if (r.custom) {
+    (void)api::SetJsonPath(obj, r.scale_spec_replicas_path, replicas);
+    return;
+  }
+  json::value& spec = obj["spec"];
+  if (!spec.is_object()) spec = json::object();
+  spec.as_object()["replicas"] = replicas;
 }
 
 }  // namespace
@@ -510,7 +580,7 @@ HttpResponse ResourceHandler::Get(Ctx& c) {
     return ObjectResponse(200, json::value(BuildTable(c.r, {obj}, c.req, obj->revision, "")),
                           OutputFormat::kJson);
   }
-  return ObjectResponse(200, obj->json, c.out.format);
+  return ObjectResponse(200, CachedJsonAs(c.r, *obj), c.out.format);
 }
 
 namespace {
@@ -577,14 +647,15 @@ Result<ObjectFilter> ResourceHandler::MakeFilter(const Ctx& c) {
     json::object probe;
     for (const auto& req : parsed->requirements()) {
       if (req.field == "metadata.name" || req.field == "metadata.namespace") continue;
-      if (!c.r.strategy->FieldValue(probe, req.field).has_value()) {
+      if (!c.r.storage->strategy->FieldValue(probe, req.field).has_value()) {
         return Err(BadRequest("field label not supported: " + req.field));
       }
     }
     if (!parsed->Empty()) fields = std::move(*parsed);
   }
   if (labels || fields) {
-    const api::KindStrategy* strategy = c.r.strategy;
+    // Filters run on cached objects, which are in the storage version.
+    const api::KindStrategy* strategy = c.r.storage->strategy;
     f.predicate = [labels = std::move(labels), fields = std::move(fields),
                    strategy](const json::value& v) {
       if (labels && !labels->Matches(LabelsOf(v))) return false;
@@ -722,6 +793,11 @@ HttpResponse ResourceHandler::List(Ctx& c) {
   }
   std::string body;
   size_t total = 256;
+  std::vector<std::string> converted;
+  if (!c.r.IsStorage()) {
+    converted.reserve(items.size());
+    for (const auto& it : items) converted.push_back(CachedJsonAs(c.r, *it));
+  }
   for (const auto& it : items) total += it->json.size() + 1;
   body.reserve(total);
   body += "{\"kind\":\"";
@@ -738,7 +814,7 @@ HttpResponse ResourceHandler::List(Ctx& c) {
   body += "},\"items\":[";
   for (size_t i = 0; i < items.size(); ++i) {
     if (i) body += ',';
-    body += items[i]->json;
+    body += c.r.IsStorage() ? items[i]->json : converted[i];
   }
   body += "]}";
   return ObjectResponse(200, std::move(body), c.out.format);
@@ -755,7 +831,9 @@ json::object ResourceHandler::BuildTable(const ResourceInfo& r,
   if (!continue_token.empty()) meta["continue"] = continue_token;
   table["metadata"] = std::move(meta);
   json::array cols;
-  for (const auto& col : r.strategy->Columns()) {
+  // Tables come from the stored objects, as Kubernetes prints from its internal version.
+  const api::KindStrategy* strategy = r.storage->strategy;
+  for (const auto& col : strategy->Columns()) {
     cols.push_back(json::object{{"name", col.name},
                                 {"type", col.type},
                                 {"format", col.format},
@@ -770,10 +848,12 @@ json::object ResourceHandler::BuildTable(const ResourceInfo& r,
     const json::object* obj = item->object ? item->object->if_object() : nullptr;
     if (!obj) continue;
     json::array cells;
-    r.strategy->Row(*obj, ctx, cells);
+    strategy->Row(*obj, ctx, cells);
     json::object row{{"cells", std::move(cells)}};
     if (include == "Object") {
-      row["object"] = *item->object;
+      json::object full = *obj;
+      api::ConvertFromStorage(r, full);
+      row["object"] = std::move(full);
     } else if (include != "None") {
       json::object partial{{"kind", "PartialObjectMetadata"}, {"apiVersion", "meta.k8s.io/v1"}};
       if (auto* m = obj->if_contains("metadata")) partial["metadata"] = *m;
@@ -901,7 +981,7 @@ HttpResponse ResourceHandler::Watch(Ctx& c) {
         line += "{\"type\":\"";
         line += EventTypeName(kind);
         line += "\",\"object\":";
-        line += obj->json;
+        line += CachedJsonAs(*r, *obj);
         line += "}\n";
       }
       return s->Write(std::move(line));
@@ -1043,7 +1123,11 @@ Result<json::object> ResourceHandler::DecodeObject(Ctx& c, json::value body,
   api::DecodeAgainstSchema(body, *c.r.decl->schema, report);
   std::string prefix = c.r.kind() + " in version \"" + c.r.version() +
                        "\" cannot be handled as a " + c.r.kind() + ": ";
-  if (!report.type_errors.empty()) return Err(BadRequest(prefix + report.type_errors.front()));
+  // A custom resource's mistyped values are reported by its schema validation, with
+  // field paths, as Kubernetes does.
+  if (!report.type_errors.empty() && !c.r.custom) {
+    return Err(BadRequest(prefix + report.type_errors.front()));
+  }
   std::vector<std::string> problems;
   for (const auto& d : duplicates) problems.push_back("duplicate field \"" + d + "\"");
   for (const auto& u : report.unknown_fields) problems.push_back("unknown field \"" + u + "\"");
@@ -1111,22 +1195,44 @@ Status ResourceHandler::CheckNamespaceWritable(const std::string& ns, bool non_b
   return Status::Ok();
 }
 
+namespace {
+
+// A decoded object of `r`'s version, defaulted in that version as Kubernetes defaults the
+// version a client sent, then converted to the storage version.
+json::object ToStorage(const ResourceInfo& r, json::object obj) {
+  if (r.IsStorage()) return obj;
+  json::value as_value(std::move(obj));
+  api::ApplySchemaDefaults(as_value, *r.decl->schema);
+  obj = std::move(as_value.as_object());
+  api::ConvertToStorage(r, obj);
+  return obj;
+}
+
+}  // namespace
+
 HttpResponse ResourceHandler::Create(Ctx& c) {
   if (c.req.non_blocking) {
     // Admission that allocates (Service addresses) or reads other objects consistently
-    // (a Pod's PriorityClass, the single default PriorityClass) runs on a worker.
+    // (a Pod's PriorityClass, the single default PriorityClass, a custom resource's
+    // definition) runs on a worker.
     const bool core = c.r.group().empty();
     if ((core && (c.r.plural() == "services" || c.r.plural() == "pods")) ||
-        (c.r.group() == "scheduling.k8s.io" && c.r.plural() == "priorityclasses")) {
+        (c.r.group() == "scheduling.k8s.io" && c.r.plural() == "priorityclasses") || c.r.custom) {
       return WouldBlockResponse();
     }
+  }
+  if (c.r.custom && DefinitionTerminating(c.r)) {
+    return StatusResponse(
+        Status(StatusCode::kMethodNotAllowed,
+               "create not allowed while custom resource definition is terminating"));
   }
   std::vector<std::string> duplicates;
   auto body = ParseBody(c.req, catalogue_.schemas(), c.r, &duplicates);
   if (!body) return StatusResponse(body.error());
   auto decoded = DecodeObject(c, std::move(*body), duplicates);
   if (!decoded) return StatusResponse(decoded.error());
-  json::object obj = std::move(*decoded);
+  json::object obj = ToStorage(c.r, std::move(*decoded));
+  const ResourceInfo& s = *c.r.storage;
   json::object* meta = MetaOf(obj);
 
   if (c.r.namespaced()) {
@@ -1141,25 +1247,25 @@ HttpResponse ResourceHandler::Create(Ctx& c) {
   } else {
     meta->erase("namespace");
   }
-  PrepareMetaForCreate(obj, c.r, std::chrono::system_clock::now());
+  PrepareMetaForCreate(obj, s, std::chrono::system_clock::now());
   meta = MetaOf(obj);
   std::string name = StringAt(meta, "name");
 
-  if (c.r.strategy->HasStatusSubresource() && !c.r.strategy->KeepsStatusOnCreate()) {
+  if (s.strategy->HasStatusSubresource() && !s.strategy->KeepsStatusOnCreate()) {
     obj.erase("status");
   }
-  c.r.strategy->PrepareForCreate(obj);
+  s.strategy->PrepareForCreate(obj);
   json::value as_value(std::move(obj));
-  api::ApplySchemaDefaults(as_value, *c.r.decl->schema);
+  api::ApplySchemaDefaults(as_value, *s.decl->schema);
   obj = std::move(as_value.as_object());
-  c.r.strategy->ApplyDefaults(obj);
+  s.strategy->ApplyDefaults(obj);
   if (c.r.group().empty() && c.r.plural() == "pods") {
     if (Status st = AdmitPodPriority(obj); !st.ok()) return StatusResponse(st);
   }
 
   std::vector<StatusCause> errors;
-  ValidateObjectMeta(obj, c.r, errors);
-  c.r.strategy->Validate(obj, nullptr, errors);
+  ValidateObjectMeta(obj, s, errors);
+  s.strategy->Validate(obj, nullptr, errors);
   if (!errors.empty()) return StatusResponse(InvalidStatus(c.r, name, errors));
 
   if (c.r.namespaced()) {
@@ -1182,13 +1288,16 @@ HttpResponse ResourceHandler::Create(Ctx& c) {
     reservation = std::move(*res);
   }
 
-  if (c.dry_run) return ObjectResponse(201, json::value(std::move(obj)), c.out.format);
+  if (c.dry_run) {
+    api::ConvertFromStorage(c.r, obj);
+    return ObjectResponse(201, json::value(std::move(obj)), c.out.format);
+  }
 
   std::string key = c.r.key_prefix + CacheKey(c.r, c.info.ns, name);
-  // What the answer needs, by value: the resource may be gone (a deleted CRD) by then.
-  auto answer = [obj, name, format = c.out.format, qualified = QualifiedResource(c.r),
+  // Descriptions of custom resources outlive their definitions, so `r` stays valid.
+  auto answer = [r = &c.r, obj, name, format = c.out.format, qualified = QualifiedResource(c.r),
                  group = c.r.group(), plural = c.r.plural()](Result<int64_t> rev) mutable {
-    if (rev) return ObjectResponse(201, SerializeWithRevision(std::move(obj), *rev), format);
+    if (rev) return ObjectResponse(201, SerializeAs(*r, std::move(obj), *rev), format);
     Status err = rev.error();
     if (err.code() == StatusCode::kAlreadyExists) {
       err = Status(StatusCode::kAlreadyExists, qualified + " \"" + name + "\" already exists");
@@ -1226,18 +1335,20 @@ Result<std::string> ResourceHandler::StoreUpdate(Ctx& c, json::object obj, const
                                                  int64_t old_revision, bool* conflict) {
   *conflict = false;
   const std::string name = StringAt(MetaOf(old), "name");
-  PrepareMetaForUpdate(obj, old, c.r);
+  // `obj` and `old` are in the storage version.
+  const ResourceInfo& s = *c.r.storage;
+  PrepareMetaForUpdate(obj, old, s);
   if (c.r.group().empty() && c.r.plural() == "pods") KeepPodPriority(obj, old);
   json::value as_value(std::move(obj));
-  api::ApplySchemaDefaults(as_value, *c.r.decl->schema);
+  api::ApplySchemaDefaults(as_value, *s.decl->schema);
   obj = std::move(as_value.as_object());
-  c.r.strategy->ApplyDefaults(obj);
-  c.r.strategy->PrepareForUpdate(obj, old);
+  s.strategy->ApplyDefaults(obj);
+  s.strategy->PrepareForUpdate(obj, old);
 
   std::vector<StatusCause> errors;
-  ValidateObjectMeta(obj, c.r, errors);
+  ValidateObjectMeta(obj, s, errors);
   ValidateObjectMetaUpdate(obj, old, errors);
-  c.r.strategy->Validate(obj, &old, errors);
+  s.strategy->Validate(obj, &old, errors);
   if (!errors.empty()) return Err(InvalidStatus(c.r, name, errors));
   if (Status st = CheckSingleDefaultPriorityClass(c.r, obj); !st.ok()) return Err(st);
 
@@ -1257,7 +1368,7 @@ Result<std::string> ResourceHandler::StoreUpdate(Ctx& c, json::object obj, const
   MetaOf(old_cmp)->erase("resourceVersion");
   json::object new_cmp = obj;
   MetaOf(new_cmp)->erase("resourceVersion");
-  if (old_cmp == new_cmp) return SerializeWithRevision(std::move(obj), old_revision);
+  if (old_cmp == new_cmp) return SerializeAs(c.r, std::move(obj), old_revision);
 
   std::string key = CacheKey(c.r, c.info.ns, name);
   const json::object* meta = MetaOf(obj);
@@ -1268,7 +1379,7 @@ Result<std::string> ResourceHandler::StoreUpdate(Ctx& c, json::object obj, const
       no_finalizers = false;
     }
   }
-  if (c.dry_run) return SerializeWithRevision(std::move(obj), old_revision);
+  if (c.dry_run) return SerializeAs(c.r, std::move(obj), old_revision);
   if (deleting && no_finalizers) {
     // The last finalizer is gone: the object is deleted now.
     auto del = StoreFor(c.r).Delete(c.r.key_prefix + key, old_revision);
@@ -1277,7 +1388,7 @@ Result<std::string> ResourceHandler::StoreUpdate(Ctx& c, json::object obj, const
       return std::unexpected(del.error());
     }
     if (c.r.group().empty() && c.r.plural() == "services") services_->Release(old);
-    return SerializeWithRevision(std::move(obj), del->revision);
+    return SerializeAs(c.r, std::move(obj), del->revision);
   }
   auto rev = StoreFor(c.r).Update(c.r.key_prefix + key, StoredForm(obj), old_revision);
   if (!rev) {
@@ -1286,7 +1397,7 @@ Result<std::string> ResourceHandler::StoreUpdate(Ctx& c, json::object obj, const
     return std::unexpected(rev.error());
   }
   reservation.Commit();
-  return SerializeWithRevision(std::move(obj), *rev);
+  return SerializeAs(c.r, std::move(obj), *rev);
 }
 
 namespace {
@@ -1342,7 +1453,8 @@ HttpResponse ResourceHandler::Update(Ctx& c) {
   if (!body) return StatusResponse(body.error());
   auto decoded = DecodeObject(c, std::move(*body), duplicates);
   if (!decoded) return StatusResponse(decoded.error());
-  json::object incoming = std::move(*decoded);
+  json::object incoming =
+      c.info.subresource == "scale" ? std::move(*decoded) : ToStorage(c.r, std::move(*decoded));
   json::object* meta = MetaOf(incoming);
   std::string body_name = StringAt(meta, "name");
   if (body_name.empty()) {
@@ -1381,9 +1493,7 @@ HttpResponse ResourceHandler::Update(Ctx& c) {
       if (!want_rv.empty() && want_rv != std::to_string(rev)) {
         return StatusResponse(ConflictModified(c.r, c.info.name));
       }
-      json::value& spec = updated["spec"];
-      if (!spec.is_object()) spec = json::object();
-      spec.as_object()["replicas"] = replicas;
+      SetScaleReplicas(c.r, updated, replicas);
       bool conflict = false;
       auto result = StoreUpdate(c, std::move(updated), *old, rev, &conflict);
       if (!result && conflict && want_rv.empty()) continue;
@@ -1396,8 +1506,8 @@ HttpResponse ResourceHandler::Update(Ctx& c) {
     if (!want_rv.empty() && want_rv != std::to_string(rev)) {
       return StatusResponse(ConflictModified(c.r, c.info.name));
     }
-    json::object obj = MergeForSubresource(c.info.subresource, c.r.strategy->HasStatusSubresource(),
-                                           incoming, *old);
+    json::object obj = MergeForSubresource(
+        c.info.subresource, c.r.storage->strategy->HasStatusSubresource(), incoming, *old);
     bool conflict = false;
     auto result = StoreUpdate(c, std::move(obj), *old, rev, &conflict);
     if (!result && conflict && want_rv.empty()) continue;
@@ -1437,8 +1547,15 @@ HttpResponse ResourceHandler::Patch(Ctx& c) {
         return StatusResponse(NotFound(c.r, c.info.name));
       return StatusResponse(old.error());
     }
-    json::value current =
-        c.info.subresource == "scale" ? json::value(ScaleFor(c.r, *old)) : json::value(*old);
+    json::value current;
+    if (c.info.subresource == "scale") {
+      current = ScaleFor(c.r, *old);
+    } else {
+      // The patch applies to the object in the version of the URL.
+      json::object in_version = *old;
+      api::ConvertFromStorage(c.r, in_version);
+      current = std::move(in_version);
+    }
     Result<json::value> patched = Err(StatusCode::kInternal, "unreachable");
     switch (type) {
       case kJsonPatch: patched = ApplyJsonPatch(current, *patch); break;
@@ -1454,7 +1571,8 @@ HttpResponse ResourceHandler::Patch(Ctx& c) {
     }
     auto decoded = DecodeObject(c, std::move(*patched), duplicates);
     if (!decoded) return StatusResponse(decoded.error());
-    json::object obj = std::move(*decoded);
+    json::object obj =
+        c.info.subresource == "scale" ? std::move(*decoded) : ToStorage(c.r, std::move(*decoded));
     if (StringAt(MetaOf(obj), "name") != c.info.name) {
       return StatusResponse(
           BadRequest("metadata.name: Invalid value: the name of the object does not match the name "
@@ -1468,12 +1586,10 @@ HttpResponse ResourceHandler::Patch(Ctx& c) {
           replicas = rep->as_int64();
         }
       }
-      json::value& spec = updated["spec"];
-      if (!spec.is_object()) spec = json::object();
-      spec.as_object()["replicas"] = replicas;
+      SetScaleReplicas(c.r, updated, replicas);
       obj = std::move(updated);
     } else {
-      obj = MergeForSubresource(c.info.subresource, c.r.strategy->HasStatusSubresource(),
+      obj = MergeForSubresource(c.info.subresource, c.r.storage->strategy->HasStatusSubresource(),
                                 std::move(obj), *old);
     }
     bool conflict = false;
@@ -1581,7 +1697,7 @@ Result<std::string> ResourceHandler::DeleteOne(Ctx& c, const std::string& name,
     bool graceful = HasFinalizers(*old) || is_namespace;
     if (graceful) {
       // Mark for deletion; the finalizers' owners (or the namespace finalizer) finish it.
-      if (meta && meta->contains("deletionTimestamp")) return SerializeWithRevision(*old, rev);
+      if (meta && meta->contains("deletionTimestamp")) return SerializeAs(c.r, *old, rev);
       json::object marked = *old;
       json::object* m = MetaOf(marked);
       (*m)["deletionTimestamp"] = FormatRfc3339(std::chrono::system_clock::now());
@@ -1591,15 +1707,15 @@ Result<std::string> ResourceHandler::DeleteOne(Ctx& c, const std::string& name,
         if (!st.is_object()) st = json::object();
         st.as_object()["phase"] = "Terminating";
       }
-      if (opts->dry_run) return SerializeWithRevision(std::move(marked), rev);
+      if (opts->dry_run) return SerializeAs(c.r, std::move(marked), rev);
       auto r2 = StoreFor(c.r).Update(c.r.key_prefix + key, StoredForm(marked), rev);
       if (!r2) {
         if (r2.error().code() == StatusCode::kConflict) continue;
         return std::unexpected(r2.error());
       }
-      return SerializeWithRevision(std::move(marked), *r2);
+      return SerializeAs(c.r, std::move(marked), *r2);
     }
-    if (opts->dry_run) return SerializeWithRevision(*old, rev);
+    if (opts->dry_run) return SerializeAs(c.r, *old, rev);
     auto del = StoreFor(c.r).Delete(c.r.key_prefix + key, rev);
     if (!del) {
       if (del.error().code() == StatusCode::kConflict) continue;
@@ -1607,7 +1723,7 @@ Result<std::string> ResourceHandler::DeleteOne(Ctx& c, const std::string& name,
       return std::unexpected(del.error());
     }
     if (c.r.group().empty() && c.r.plural() == "services") services_->Release(*old);
-    return SerializeWithRevision(*old, rev);
+    return SerializeAs(c.r, *old, rev);
   }
   return Err(ConflictModified(c.r, name));
 }
@@ -1824,7 +1940,12 @@ void ResourceHandler::FinalizeNamespaces() {
     // Delete everything in the namespace; finish once nothing is left.
     std::map<std::string, int> remaining_by_resource;
     std::map<std::string, int> remaining_by_finalizer;
-    for (auto& [r, cache] : caches_) {
+    std::vector<std::pair<const ResourceInfo*, WatchCache*>> caches;
+    {
+      std::shared_lock caches_lock(caches_mu_);
+      for (auto& [r, cache] : caches_) caches.emplace_back(r, cache.get());
+    }
+    for (auto& [r, cache] : caches) {
       if (!r->namespaced()) continue;
       ObjectFilter f;
       f.ns = ns->name;

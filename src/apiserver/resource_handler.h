@@ -6,11 +6,14 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <random>
+#include <shared_mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <boost/json/fwd.hpp>
@@ -36,11 +39,15 @@ class ResourceHandler {
  public:
   // `store` holds every resource; when `events_store` is given, core/v1 Events
   // (/registry/events/) live there instead (kube-apiserver's --etcd-servers-overrides).
-  ResourceHandler(const ApiServerOptions& options, const api::Catalogue& catalogue, Store& store,
+  // Custom resources are added to and removed from `catalogue` as their definitions
+  // change.
+  ResourceHandler(const ApiServerOptions& options, api::Catalogue& catalogue, Store& store,
                   Store* events_store = nullptr);
   ~ResourceHandler();
 
-  // Creates and loads a watch cache for every resource and starts following each store.
+  // Creates and loads a watch cache for every resource, starts following each store,
+  // serves the custom resources of the stored definitions and starts following definition
+  // changes.
   Status Start();
 
   // Whether every store answers and every cache follows its store. Blocks for at most
@@ -147,21 +154,49 @@ class ResourceHandler {
   // Loads every cache of `feed` and starts its watch. Errors: the store's.
   Status Follow(Feed& feed);
   void OnStoreBatch(Feed& feed, WatchBatch&& batch);
+  // --- custom resources (crd_registrar.cpp) ---
+  // Brings the catalogue in line with the stored CustomResourceDefinitions: serves new
+  // and changed ones, reports their conditions, and for a deleted one deletes its
+  // custom resources, then lets the definition go.
+  void SyncCustomResources();
+  // Deletes what a terminating definition serves; true once nothing is left.
+  bool CleanUpCustomResources(const boost::json::object& definition);
+  // Writes the definition's status if it differs from the stored one.
+  void UpdateDefinitionStatus(const std::string& name, const boost::json::object& status);
+  // True while the definition of custom resource `r` is being deleted.
+  bool DefinitionTerminating(const api::ResourceInfo& r);
+  // The watch cache of `r`'s storage, created (and loaded) if it does not exist yet.
+  Result<WatchCache*> EnsureCache(const api::ResourceInfo& r);
+  void DefinitionLoop();
 
   const ApiServerOptions& options_;
-  const api::Catalogue& catalogue_;
+  api::Catalogue& catalogue_;
   Store& store_;
   Store* const events_store_;  // may be null
   std::unique_ptr<ServiceAllocator> services_;
 
-  // Constant after Start().
+  // Caches of built-in resources are created by Start(), those of custom resources as
+  // their definitions appear; a cache lives as long as the handler (requests and
+  // watches in flight keep pointers to it). `caches_` and every feed's `caches` are
+  // protected by caches_mu_.
+  mutable std::shared_mutex caches_mu_;
   std::map<const api::ResourceInfo*, std::unique_ptr<WatchCache>> caches_;
-  std::vector<std::unique_ptr<Feed>> feeds_;
+  std::vector<std::unique_ptr<Feed>> feeds_;  // set by Start()
   // Used by Tick only.
   std::chrono::steady_clock::time_point next_allocation_repair_{};
 
   std::mutex watches_mu_;
   std::vector<std::shared_ptr<WatchSession>> watches_;  // protected by watches_mu_
+
+  // Definition changes wake the registrar thread.
+  std::mutex crd_mu_;
+  std::condition_variable crd_cv_;
+  bool crd_dirty_ = false;     // protected by crd_mu_
+  bool crd_stopping_ = false;  // protected by crd_mu_
+  std::mutex crd_sync_mu_;     // one SyncCustomResources at a time
+  // Definition name -> "uid/generation" of the definition its served resources come from.
+  std::map<std::string, std::string> crd_registered_;  // protected by crd_sync_mu_
+  std::thread crd_thread_;
 };
 
 }  // namespace skiff

@@ -860,5 +860,153 @@ TEST(StrategyRobustnessTest, WrongTypesDoNotCrash) {
   }
 }
 
+// ---------------------------------------------------------------------------
+// HorizontalPodAutoscaler (autoscaling/v2)
+
+TEST(HpaStrategyTest, DefaultsMetricAndBehavior) {
+  const KindStrategy& s = S("autoscaling", "HorizontalPodAutoscaler");
+  json::object hpa = Created(s, Obj(R"({"metadata":{"name":"a"},
+    "spec":{"scaleTargetRef":{"kind":"Deployment","name":"a"},"maxReplicas":3,
+            "behavior":{"scaleDown":{"stabilizationWindowSeconds":60}}}})"));
+  EXPECT_EQ(
+      json::serialize(hpa.at("spec").at("metrics")),
+      R"([{"type":"Resource","resource":{"name":"cpu","target":{"type":"Utilization","averageUtilization":80}}}])");
+  EXPECT_EQ(
+      json::serialize(hpa.at("spec").at("behavior").at("scaleUp")),
+      R"({"stabilizationWindowSeconds":0,"selectPolicy":"Max","policies":[{"type":"Pods","value":4,"periodSeconds":15},{"type":"Percent","value":100,"periodSeconds":15}]})");
+  EXPECT_EQ(
+      json::serialize(hpa.at("spec").at("behavior").at("scaleDown")),
+      R"({"stabilizationWindowSeconds":60,"selectPolicy":"Max","policies":[{"type":"Percent","value":100,"periodSeconds":15}]})");
+  EXPECT_EQ(json::serialize(hpa.at("status")), R"({"currentMetrics":null,"desiredReplicas":0})");
+  EXPECT_TRUE(Validate(s, hpa).empty()) << ::testing::PrintToString(Causes(Validate(s, hpa)));
+}
+
+TEST(HpaStrategyTest, ValidatesReplicasAndReference) {
+  const KindStrategy& s = S("autoscaling", "HorizontalPodAutoscaler");
+  json::object hpa = Created(s, Obj(R"({"metadata":{"name":"a"},
+    "spec":{"scaleTargetRef":{"kind":"","name":"a/b"},"minReplicas":0,"maxReplicas":0}})"));
+  EXPECT_THAT(Causes(Validate(s, hpa)),
+              ::testing::ElementsAre(
+                  "spec.scaleTargetRef.kind: Required value",
+                  "spec.scaleTargetRef.name: Invalid value: \"a/b\": may not contain '/'",
+                  "spec.minReplicas: Invalid value: 0: must be greater than or equal to 1",
+                  "spec.maxReplicas: Invalid value: 0: must be greater than 0"));
+  json::object inverted = Created(s, Obj(R"({"metadata":{"name":"a"},
+    "spec":{"scaleTargetRef":{"kind":"Deployment","name":"a"},"minReplicas":5,"maxReplicas":2}})"));
+  EXPECT_THAT(
+      Causes(Validate(s, inverted)),
+      ::testing::ElementsAre(
+          "spec.maxReplicas: Invalid value: 2: must be greater than or equal to `minReplicas`"));
+}
+
+TEST(HpaStrategyTest, ValidatesMetricsAndBehavior) {
+  const KindStrategy& s = S("autoscaling", "HorizontalPodAutoscaler");
+  json::object hpa = Created(s, Obj(R"({"metadata":{"name":"a"},
+    "spec":{"scaleTargetRef":{"kind":"Deployment","name":"a"},"maxReplicas":3,
+      "metrics":[
+        {"type":"Resource","resource":{"name":"cpu","target":{"type":"Utilization","averageUtilization":-5}}},
+        {"type":"Resource","resource":{"name":"memory","target":{"type":"AverageValue"}}},
+        {"type":"Pods"}],
+      "behavior":{"scaleUp":{"stabilizationWindowSeconds":4000,
+                             "policies":[{"type":"Nodes","value":0,"periodSeconds":2000}]}}}})"));
+  EXPECT_THAT(
+      Causes(Validate(s, hpa)),
+      ::testing::ElementsAre(
+          "spec.metrics[0].resource.target.averageUtilization: Invalid value: -5: must be greater "
+          "than 0",
+          "spec.metrics[1].resource.target.averageUtilization: Required value: must set either a "
+          "target raw value or a target utilization",
+          "spec.metrics[2].pods: Required value: must populate information for the given metric "
+          "source",
+          "spec.behavior.scaleUp.stabilizationWindowSeconds: Invalid value: 4000: must be less "
+          "than or equal to 3600",
+          "spec.behavior.scaleUp.policies[0].type: Invalid value: \"Nodes\": must be either Pods "
+          "or Percent",
+          "spec.behavior.scaleUp.policies[0].periodSeconds: Invalid value: 2000: must be less than "
+          "or equal to 1800",
+          "spec.behavior.scaleUp.policies[0].value: Invalid value: 0: must be greater than zero"));
+}
+
+TEST(HpaStrategyTest, TableShowsTargetsAsKubectlDoes) {
+  const KindStrategy& s = S("autoscaling", "HorizontalPodAutoscaler");
+  EXPECT_THAT(ColumnNames(s), ::testing::ElementsAre("Name", "Reference", "Targets", "MinPods",
+                                                     "MaxPods", "Replicas", "Age"));
+  json::object hpa = Obj(R"({"metadata":{"name":"web","creationTimestamp":"2024-05-01T11:00:00Z"},
+    "spec":{"scaleTargetRef":{"kind":"Deployment","name":"web"},"minReplicas":1,"maxReplicas":10,
+      "metrics":[
+        {"type":"Resource","resource":{"name":"cpu","target":{"type":"Utilization","averageUtilization":80}}},
+        {"type":"Pods","pods":{"metric":{"name":"x"},"target":{"type":"AverageValue","averageValue":"1k"}}},
+        {"type":"External","external":{"metric":{"name":"q"},"target":{"type":"AverageValue","averageValue":"30"}}}]},
+    "status":{"currentReplicas":2,"desiredReplicas":2,"currentMetrics":[
+        {"type":"Resource","resource":{"name":"cpu","current":{"averageUtilization":12}}}]}})");
+  EXPECT_THAT(RowStrings(s, hpa), ::testing::ElementsAre("web", "Deployment/web",
+                                                         "cpu: 12%/80%, <unknown>/1k + 1 more...",
+                                                         "1", "10", "2", "60m"));
+  json::object fresh = Obj(R"({"metadata":{"name":"a"},
+    "spec":{"scaleTargetRef":{"kind":"Deployment","name":"a"},"maxReplicas":3,
+      "metrics":[{"type":"Resource","resource":{"name":"cpu","target":{"type":"Utilization","averageUtilization":80}}}]}})");
+  EXPECT_EQ(RowStrings(s, fresh)[2], "cpu: <unknown>/80%");
+  EXPECT_EQ(RowStrings(s, fresh)[3], "<unset>");
+}
+
+// ---------------------------------------------------------------------------
+// CustomResourceDefinition (apiextensions.k8s.io/v1)
+
+constexpr std::string_view kAppsCrd = R"({"metadata":{"name":"apps.foo.bar"},
+  "spec":{"group":"foo.bar","scope":"Namespaced",
+    "names":{"plural":"apps","kind":"App","shortNames":["ap"]},
+    "versions":[{"name":"v1","served":true,"storage":true,
+      "schema":{"openAPIV3Schema":{"type":"object","properties":{
+        "spec":{"type":"object","properties":{"port":{"type":"integer"},"path":{"type":"string"}}}}}}}]}})";
+
+TEST(CrdStrategyTest, DefaultsNamesAndPreparesStatus) {
+  const KindStrategy& s = S("apiextensions.k8s.io", "CustomResourceDefinition");
+  json::object crd = Created(s, Obj(kAppsCrd));
+  EXPECT_EQ(crd.at("spec").at("names").at("singular"), "app");
+  EXPECT_EQ(crd.at("spec").at("names").at("listKind"), "AppList");
+  EXPECT_EQ(json::serialize(crd.at("status").at("storedVersions")), R"(["v1"])");
+  EXPECT_EQ(json::serialize(crd.at("metadata").at("finalizers")),
+            R"(["customresourcecleanup.apiextensions.k8s.io"])");
+  EXPECT_TRUE(Validate(s, crd).empty()) << ::testing::PrintToString(Causes(Validate(s, crd)));
+  EXPECT_THAT(ColumnNames(s), ::testing::ElementsAre("Name", "Created At"));
+}
+
+TEST(CrdStrategyTest, RejectsBadNamesVersionsAndCel) {
+  const KindStrategy& s = S("apiextensions.k8s.io", "CustomResourceDefinition");
+  json::object crd = Created(s, Obj(R"({"metadata":{"name":"apps.foo"},
+    "spec":{"group":"foobar","scope":"Global","names":{"plural":"apps","kind":"App"},
+      "versions":[
+        {"name":"v1","served":true,"storage":true,"schema":{"openAPIV3Schema":{"type":"object",
+           "x-kubernetes-validations":[{"rule":"self.x > 0"}],
+           "properties":{"spec":{"properties":{"x":{"type":"integer"}}}}}}},
+        {"name":"v2","served":true,"storage":true}]}})"));
+  EXPECT_THAT(
+      Causes(Validate(s, crd)),
+      ::testing::ElementsAre(
+          "metadata.name: Invalid value: \"apps.foo\": must be spec.names.plural+\".\"+spec.group",
+          "spec.group: Invalid value: \"foobar\": should be a domain with at least one dot",
+          "spec.scope: Unsupported value: \"Global\": supported values: \"Cluster\", "
+          "\"Namespaced\"",
+          "spec.versions[0].schema.openAPIV3Schema.x-kubernetes-validations: Forbidden: CEL "
+          "validation "
+          "rules (x-kubernetes-validations) are not supported by this server",
+          "spec.versions[0].schema.openAPIV3Schema.properties[spec].type: Required value: must not "
+          "be "
+          "empty for specified object fields",
+          "spec.versions[1].schema.openAPIV3Schema: Required value: schemas are required",
+          "spec.versions: Invalid value: []v1.CustomResourceDefinitionVersion{...}: must have "
+          "exactly "
+          "one version marked as storage version"));
+}
+
+TEST(CrdStrategyTest, GroupAndScopeAreImmutable) {
+  const KindStrategy& s = S("apiextensions.k8s.io", "CustomResourceDefinition");
+  json::object old = Created(s, Obj(kAppsCrd));
+  json::object changed = old;
+  changed["spec"].as_object()["scope"] = "Cluster";
+  EXPECT_THAT(Causes(Validate(s, changed, &old)),
+              ::testing::ElementsAre("spec.scope: Invalid value: \"Cluster\": field is immutable"));
+}
+
 }  // namespace
 }  // namespace skiff::api

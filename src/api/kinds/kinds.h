@@ -8,9 +8,11 @@
 namespace skiff::api::kinds {
 
 const KindStrategy& ConfigMapStrategy();
+const KindStrategy& CustomResourceDefinitionStrategy();
 const KindStrategy& DeploymentStrategy();
 const KindStrategy& EndpointsStrategy();
 const KindStrategy& EventStrategy();
+const KindStrategy& HorizontalPodAutoscalerStrategy();
 const KindStrategy& LeaseStrategy();
 const KindStrategy& LimitRangeStrategy();
 const KindStrategy& NamespaceStrategy();

@@ -411,6 +411,12 @@ void FieldErrors::TooLong(std::string path, int64_t max_bytes) {
       "Too long: may not be more than " + std::to_string(max_bytes) + " bytes");
 }
 
+void FieldErrors::TooMany(std::string path, int64_t actual, int64_t max_items) {
+  Add("FieldValueTooMany", std::move(path),
+      "Too many: " + std::to_string(actual) + ": must have at most " + std::to_string(max_items) +
+          " items");
+}
+
 void FieldErrors::NotFound(std::string path, std::string_view shown) {
   Add("FieldValueNotFound", std::move(path), "Not found: " + std::string(shown));
 }

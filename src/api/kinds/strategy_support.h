@@ -84,6 +84,8 @@ class FieldErrors {
   void Duplicate(std::string path, std::string_view shown);
   void Forbidden(std::string path, std::string_view detail);
   void TooLong(std::string path, int64_t max_bytes);
+  // "Too many: <actual>: must have at most <max> items".
+  void TooMany(std::string path, int64_t actual, int64_t max_items);
   void NotFound(std::string path, std::string_view shown);
   // Each message becomes an Invalid cause for the string `value`.
   void InvalidEach(const std::string& path, std::string_view value,
