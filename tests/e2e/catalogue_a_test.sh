@@ -74,8 +74,10 @@ for field in \
 done
 
 # --- the manifest corpus ----------------------------------------------------------------
-for dir in "$MANIFESTS"/*/; do
-  kind=$(basename "$dir")
+# The kinds of this part; other tests own the rest of the corpus.
+for kind in persistentvolume persistentvolumeclaim podtemplate replicationcontroller \
+  daemonset statefulset controllerrevision job cronjob poddisruptionbudget priorityclass; do
+  dir="$MANIFESTS/$kind/"
   for f in "$dir"valid-*.yaml; do
     expect_ok "$kind: $(basename "$f") applies" k apply --validate=strict -n "$NS" -f "$f"
   done

@@ -371,7 +371,9 @@ FREE_PORT=""
 free_port() {
   local p
   while true; do
-    p=$((20000 + RANDOM % 40000))
+    # Below the kernel's ephemeral range (32768+), where the clients' own sockets and the
+    # servers started with --secure-port 0 would otherwise collide with it.
+    p=$((10000 + RANDOM % 22000))
     [[ "$_E2E_PORTS_GIVEN" == *" $p "* ]] && continue
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
       _E2E_PORTS_GIVEN+="$p "
