@@ -233,14 +233,18 @@ void ResourceHandler::SyncCustomResources() {
                   "cannot serve CustomResourceDefinition " + name + ": " + set.error().message());
         continue;
       }
-      auto cached = EnsureCache(*(*set)->storage);
-      if (!cached) {
-        log::Warn("apiserver",
-                  "cannot cache custom resources of " + name + ": " + cached.error().message());
-        continue;
-      }
+      // The set's descriptions live as long as the catalogue once it is accepted; a
+      // rejected set is destroyed here, so its cache is made only after acceptance (the
+      // definition is not Established before its status is written below).
+      const api::ResourceInfo* storage = (*set)->storage;
       accepted = catalogue_.AddCustom(std::move(*set));
       if (accepted.ok()) {
+        auto cached = EnsureCache(*storage);
+        if (!cached) {
+          log::Warn("apiserver",
+                    "cannot cache custom resources of " + name + ": " + cached.error().message());
+          continue;
+        }
         crd_registered_[name] = version_key;
       } else {
         crd_registered_.erase(name);

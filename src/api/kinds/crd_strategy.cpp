@@ -222,7 +222,8 @@ class CrdStrategyImpl final : public KindStrategy {
   void ApplyDefaults(json::object& obj) const override {
     json::object* names = FindMutObj(obj, {"spec", "names"});
     if (!names) return;
-    std::string_view kind = FindStr(*names, {"kind"});
+    // A copy: inserting into `names` may move the strings it holds.
+    const std::string kind(FindStr(*names, {"kind"}));
     if (IsUnsetString(*names, "singular") && !kind.empty()) (*names)["singular"] = Lower(kind);
     if (IsUnsetString(*names, "listKind") && !kind.empty()) {
       (*names)["listKind"] = std::string(kind) + "List";
