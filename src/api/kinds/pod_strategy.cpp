@@ -400,6 +400,13 @@ class PodStrategyImpl final : public KindStrategy {
   void ApplyDefaults(json::object& obj) const override {
     if (json::object* spec = FindMutObj(obj, {"spec"})) {
       ApplyPodSpecDefaults(*spec, PodSpecOwner::kPod);
+      // ServiceAccount admission: a pod runs as "default" unless it names an account; the
+      // deprecated serviceAccount field mirrors serviceAccountName, as v1 conversion does.
+      std::string account(FindStr(*spec, {"serviceAccountName"}));
+      if (account.empty()) account = std::string(FindStr(*spec, {"serviceAccount"}));
+      if (account.empty()) account = "default";
+      (*spec)["serviceAccountName"] = account;
+      (*spec)["serviceAccount"] = account;
     }
   }
 
