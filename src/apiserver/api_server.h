@@ -11,10 +11,13 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
+#include "apiserver/authn.h"
 #include "apiserver/http.h"
 #include "base/status.h"
 
@@ -29,6 +32,7 @@ class Authenticator;
 class Authorizer;
 class WatchCache;
 class ResourceHandler;
+class ServiceAccountTokenIssuer;
 
 struct ApiServerOptions {
   std::string service_cluster_ip_range = "10.43.0.0/16";
@@ -46,6 +50,11 @@ struct ApiServerOptions {
   int compaction_interval_seconds = 300;
   // Interval of BOOKMARK events for watchers that asked for them.
   int bookmark_interval_seconds = 60;
+  // The ECDSA P-256 private key (PEM) that signs service account tokens; empty: the
+  // server issues none (serviceaccounts/token answers 404) and accepts none.
+  std::string service_account_key_pem;
+  // The `iss` of the tokens it issues, and their default audience.
+  std::string service_account_issuer = "https://kubernetes.default.svc.cluster.local";
 };
 
 class ApiServer {
@@ -58,6 +67,10 @@ class ApiServer {
   ApiServer(const ApiServer&) = delete;
   ApiServer& operator=(const ApiServer&) = delete;
 
+  // Errors: kInvalid when options.service_account_key_pem is set and does not parse (the
+  // server then issues and accepts no service account tokens).
+  Status init_status() const { return init_status_; }
+
   // Loads the watch caches, creates the built-in namespaces if missing and starts the
   // background work (watch bookmarks and timeouts, namespace finalization).
   Status Start();
@@ -67,13 +80,25 @@ class ApiServer {
   // Stops background work and ends every watch. Idempotent.
   void Stop();
 
-  // Serves one request.
+  // Serves one request. Answers of 128 KiB or more go gzip-compressed to clients whose
+  // Accept-Encoding allows it, as kube-apiserver does.
   HttpResponse Handle(HttpRequest&& request);
 
   bool ready() const { return ready_.load(); }
 
  private:
-  HttpResponse HandleNonResource(const HttpRequest& req);
+  // Handle without the final compression; `gzip`: the client accepts gzip (documents
+  // then come compressed from their cache).
+  HttpResponse Route(HttpRequest&& req, bool gzip);
+  HttpResponse HandleNonResource(const HttpRequest& req, bool gzip);
+  // Authenticates `token` as a service account token of this server valid for one of
+  // `audiences`; `*valid_for` receives those audiences. std::nullopt when `token` is not
+  // one of this server's tokens. Errors: kUnauthorized with the reason it is invalid.
+  Result<std::optional<UserInfo>> AuthenticateServiceAccount(
+      std::string_view token, const std::vector<std::string>& audiences,
+      std::vector<std::string>* valid_for) const;
+  // The request's user: a service account token first, then `authenticator_`.
+  Result<std::optional<UserInfo>> Authenticate(const HttpRequest& req) const;
   // POST tokenreviews: authenticates spec.token with the server's authenticator.
   HttpResponse HandleTokenReview(const HttpRequest& req, const struct RequestInfo& info);
   HttpResponse HandleAccessReview(const HttpRequest& req, const struct RequestInfo& info,
@@ -84,6 +109,8 @@ class ApiServer {
   api::Catalogue& catalogue_;
   const Authenticator& authenticator_;
   const Authorizer& authorizer_;
+  Status init_status_;                                 // constant after construction
+  std::unique_ptr<ServiceAccountTokenIssuer> tokens_;  // constant after construction; may be null
   std::unique_ptr<ResourceHandler> resources_;
   std::atomic<bool> ready_{false};
 

@@ -643,6 +643,25 @@ Result<ClusterPki> EnsureClusterPki(const std::filesystem::path& dir,
       ensure_leaf(pki.admin_cert_file(), pki.admin_key_file(), admin);
   if (!admin_pair) return Err(admin_pair.error());
   pki.admin = std::move(*admin_pair);
+
+  // The service account key outlives CA changes: tokens already issued stay valid.
+  if (Exists(pki.service_account_key_file())) {
+    Result<std::string> pem = ReadFile(pki.service_account_key_file());
+    if (!pem) return Err(pem.error());
+    if (Result<PkeyPtr> key = ParsePrivateKey(*pem); !key)
+      return Err(StatusCode::kInvalid,
+                 pki.service_account_key_file().string() + ": " + key.error().message());
+    pki.service_account_key_pem = std::move(*pem);
+  } else {
+    Result<PkeyPtr> key = GenerateKey();
+    if (!key) return Err(key.error());
+    Result<std::string> pem = KeyToPem(key->get());
+    if (!pem) return Err(pem.error());
+    if (Status s = WriteFileAtomically(pki.service_account_key_file(), *pem, 0600); !s.ok())
+      return Err(std::move(s));
+    pki.service_account_key_pem = std::move(*pem);
+    pki.reissued = true;
+  }
   return pki;
 }
 

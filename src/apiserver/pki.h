@@ -90,11 +90,12 @@ struct ClusterPkiOptions {
 // The cluster PKI as found (or created) in its directory.
 struct ClusterPki {
   std::filesystem::path dir;
-  CertificateAndKey ca;       // ca.crt / ca.key
-  CertificateAndKey serving;  // serving.crt / serving.key
-  CertificateAndKey admin;    // admin.crt / admin.key
-  bool created_ca = false;    // true when this call created a new CA
-  bool reissued = false;      // true when this call wrote any certificate
+  CertificateAndKey ca;                 // ca.crt / ca.key
+  CertificateAndKey serving;            // serving.crt / serving.key
+  CertificateAndKey admin;              // admin.crt / admin.key
+  std::string service_account_key_pem;  // service-account.key: signs service account tokens
+  bool created_ca = false;              // true when this call created a new CA
+  bool reissued = false;                // true when this call wrote any certificate
 
   std::filesystem::path ca_cert_file() const { return dir / "ca.crt"; }
   std::filesystem::path ca_key_file() const { return dir / "ca.key"; }
@@ -102,13 +103,15 @@ struct ClusterPki {
   std::filesystem::path serving_key_file() const { return dir / "serving.key"; }
   std::filesystem::path admin_cert_file() const { return dir / "admin.crt"; }
   std::filesystem::path admin_key_file() const { return dir / "admin.key"; }
+  std::filesystem::path service_account_key_file() const { return dir / "service-account.key"; }
 };
 
 // Loads the cluster PKI from `dir`, creating what is missing: on first start a CA
 // (CN "skiff-ca", 10 years), a serving certificate (1 year) with the Kubernetes SANs
 // (localhost, kubernetes[.default[.svc[.cluster.local]]], the host name, 127.0.0.1, ::1,
 // the interface addresses, the first service address, extra_sans) and an admin client
-// certificate (1 year). Existing files are reused as they are, except that a leaf
+// certificate (1 year), and an ECDSA P-256 key that signs service account tokens
+// (service-account.key). Existing files are reused as they are, except that a leaf
 // certificate within `renew_before` of expiry is reissued by the existing CA. A missing
 // CA means everything is created anew. Keys are written with mode 0600, certificates
 // 0644, the directory 0700; each file is replaced atomically.

@@ -16,6 +16,7 @@
 #include "apiserver/object_meta.h"
 #include "apiserver/responses.h"
 #include "apiserver/schema_patch_meta.h"
+#include "apiserver/service_account_token.h"
 #include "apiserver/service_allocator.h"
 #include "apiserver/watch_cache.h"
 #include "base/base64.h"
@@ -26,6 +27,7 @@
 #include "base/label_selector.h"
 #include "base/log.h"
 #include "base/strategic_merge_patch.h"
+#include "base/uuid.h"
 #include "base/yaml_codec.h"
 #include "storage/store.h"
 
@@ -219,8 +221,13 @@ struct ResourceHandler::WatchSession {
 };
 
 ResourceHandler::ResourceHandler(const ApiServerOptions& options, api::Catalogue& catalogue,
-                                 Store& store, Store* events_store)
-    : options_(options), catalogue_(catalogue), store_(store), events_store_(events_store) {}
+                                 Store& store, Store* events_store,
+                                 const ServiceAccountTokenIssuer* tokens)
+    : options_(options),
+      catalogue_(catalogue),
+      store_(store),
+      events_store_(events_store),
+      tokens_(tokens) {}
 
 ResourceHandler::~ResourceHandler() { Stop(); }
 
@@ -434,6 +441,14 @@ HttpResponse ResourceHandler::Handle(const HttpRequest& req, const RequestInfo& 
                  "the server does not allow this method on the requested resource"));
     }
     return c.Finish(info.subresource == "binding" ? Bind(c) : Evict(c));
+  }
+  if (info.subresource == "token") {
+    if (verb != "create") {
+      return StatusResponse(
+          Status(StatusCode::kMethodNotAllowed,
+                 "the server does not allow this method on the requested resource"));
+    }
+    return c.Finish(RequestToken(c));
   }
   if (info.subresource == "finalize" && verb != "update") {
     return StatusResponse(
@@ -1104,9 +1119,20 @@ Result<json::object> ResourceHandler::DecodeObject(Ctx& c, json::value body,
   json::object& obj = body.as_object();
   std::string api_version = StringAt(&obj, "apiVersion");
   std::string kind = StringAt(&obj, "kind");
-  // Status and scale subresources take the parent's kind (scale: autoscaling/v1 Scale).
-  std::string want_kind = c.info.subresource == "scale" ? "Scale" : c.r.kind();
-  std::string want_version = c.info.subresource == "scale" ? "autoscaling/v1" : c.r.group_version;
+  // Status subresources take the parent's kind; scale takes autoscaling/v1 Scale and
+  // serviceaccounts/token authentication.k8s.io/v1 TokenRequest.
+  std::string want_kind = c.r.kind();
+  std::string want_version = c.r.group_version;
+  const api::Schema* schema = c.r.decl->schema;
+  if (c.info.subresource == "scale") {
+    want_kind = "Scale";
+    want_version = "autoscaling/v1";
+  } else if (c.info.subresource == "token") {
+    want_kind = "TokenRequest";
+    want_version = "authentication.k8s.io/v1";
+    schema = catalogue_.schemas().Find("io.k8s.api.authentication.v1.TokenRequest");
+    if (!schema) return Err(StatusCode::kInternal, "no schema for TokenRequest");
+  }
   if (!api_version.empty() && api_version != want_version) {
     return Err(BadRequest("the API version in the data (" + api_version +
                           ") does not match the expected API version (" + want_version + ")"));
@@ -1120,9 +1146,12 @@ Result<json::object> ResourceHandler::DecodeObject(Ctx& c, json::value body,
   if (c.info.subresource == "scale") return std::move(obj);
 
   api::DecodeReport report;
-  api::DecodeAgainstSchema(body, *c.r.decl->schema, report);
-  std::string prefix = c.r.kind() + " in version \"" + c.r.version() +
-                       "\" cannot be handled as a " + c.r.kind() + ": ";
+  api::DecodeAgainstSchema(body, *schema, report);
+  std::string_view version_only = want_version;
+  if (size_t slash = version_only.find('/'); slash != std::string_view::npos)
+    version_only.remove_prefix(slash + 1);
+  std::string prefix = want_kind + " in version \"" + std::string(version_only) +
+                       "\" cannot be handled as a " + want_kind + ": ";
   // A custom resource's mistyped values are reported by its schema validation, with
   // field paths, as Kubernetes does.
   if (!report.type_errors.empty() && !c.r.custom) {
@@ -2324,6 +2353,164 @@ HttpResponse ResourceHandler::Evict(Ctx& c) {
     if (r.status != 200) return r;
   }
   return delete_pod();
+}
+
+// ---------------------------------------------------------------------------------------
+// serviceaccounts/token: TokenRequest
+
+namespace {
+
+// An Invalid TokenRequest, as Kubernetes words it ("TokenRequest.authentication.k8s.io
+// "NAME" is invalid: FIELD: Invalid value: VALUE: WHY").
+Status InvalidTokenRequest(const std::string& name, const std::string& field,
+                           const std::string& value_json, const std::string& why) {
+  std::string detail = "Invalid value: " + value_json + ": " + why;
+  Status s(StatusCode::kInvalid, "TokenRequest.authentication.k8s.io \"" + name +
+                                     "\" is invalid: " + field + ": " + detail);
+  s.SetDetails("authentication.k8s.io", "TokenRequest", name);
+  s.AddCause({"FieldValueInvalid", detail, field});
+  return s;
+}
+
+}  // namespace
+
+std::shared_ptr<const json::value> ResourceHandler::CachedCoreObject(std::string_view plural,
+                                                                     const std::string& ns,
+                                                                     const std::string& name) {
+  const ResourceInfo* r = catalogue_.Find("", "v1", plural);
+  WatchCache* cache = r ? CacheFor(*r) : nullptr;
+  if (!cache) return nullptr;
+  CachedObjectPtr obj = cache->Get(CacheKey(*r, ns, name), nullptr);
+  return obj ? obj->object : nullptr;
+}
+
+HttpResponse ResourceHandler::RequestToken(Ctx& c) {
+  if (!tokens_) {
+    return StatusResponse(
+        Status(StatusCode::kNotFound, "the server could not find the requested resource"));
+  }
+  std::vector<std::string> duplicates;
+  auto body = ParseBody(c.req, catalogue_.schemas(), c.r, &duplicates);
+  if (!body) return StatusResponse(body.error());
+  auto decoded = DecodeObject(c, std::move(*body), duplicates);
+  if (!decoded) return StatusResponse(decoded.error());
+  json::value request(std::move(*decoded));
+  api::ApplySchemaDefaults(request,
+                           *catalogue_.schemas().Find("io.k8s.api.authentication.v1.TokenRequest"));
+  json::object& out = request.as_object();
+  json::object* meta = MetaOf(out);
+  const std::string& sa_name = c.info.name;
+  const std::string request_name = StringAt(meta, "name");
+  // The body may repeat the service account's name and namespace, but not contradict them.
+  if (!request_name.empty() && request_name != sa_name) {
+    return StatusResponse(InvalidTokenRequest(sa_name, "metadata.name",
+                                              json::serialize(json::value(request_name)),
+                                              "must match the service account name if specified"));
+  }
+  if (std::string ns = StringAt(meta, "namespace"); !ns.empty() && ns != c.info.ns) {
+    return StatusResponse(
+        InvalidTokenRequest(sa_name, "metadata.namespace", json::serialize(json::value(ns)),
+                            "must match the service account namespace if specified"));
+  }
+  json::object& spec = out["spec"].as_object();
+  int64_t expiration = IntAt(&spec, "expirationSeconds");
+  if (expiration < 600) {
+    return StatusResponse(InvalidTokenRequest(request_name, "spec.expirationSeconds",
+                                              std::to_string(expiration),
+                                              "may not specify a duration less than 10 minutes"));
+  }
+  if (expiration > (int64_t{1} << 32)) {
+    return StatusResponse(
+        InvalidTokenRequest(request_name, "spec.expirationSeconds", std::to_string(expiration),
+                            "may not specify a duration larger than 2^32 seconds"));
+  }
+
+  int64_t rev = 0;
+  auto account = Load(c.r, CacheKey(c.r, c.info.ns, sa_name), &rev);
+  if (!account) {
+    if (account.error().code() == StatusCode::kNotFound)
+      return StatusResponse(NotFound(c.r, sa_name));
+    return StatusResponse(account.error());
+  }
+  ServiceAccountClaims claims;
+  claims.ns = c.info.ns;
+  claims.name = sa_name;
+  claims.uid = StringAt(MetaOf(*account), "uid");
+
+  if (json::object* ref = spec.contains("boundObjectRef") && spec["boundObjectRef"].is_object()
+                              ? &spec["boundObjectRef"].as_object()
+                              : nullptr) {
+    std::string kind = StringAt(ref, "kind");
+    std::string api_version = StringAt(ref, "apiVersion");
+    std::string group, version = api_version;
+    if (size_t slash = api_version.find('/'); slash != std::string::npos) {
+      group = api_version.substr(0, slash);
+      version = api_version.substr(slash + 1);
+    }
+    std::string ref_name = StringAt(ref, "name");
+    const char* plural = nullptr;
+    if (group.empty() && kind == "Pod") plural = "pods";
+    if (group.empty() && kind == "Secret") plural = "secrets";
+    if (group.empty() && kind == "Node") plural = "nodes";
+    if (!plural) {
+      return StatusResponse(BadRequest("cannot bind token to object of type " + group + "/" +
+                                       version + ", Kind=" + kind));
+    }
+    const ResourceInfo* target = catalogue_.Find("", "v1", plural);
+    if (!target) return StatusResponse(BadRequest("cannot bind token to object of type " + kind));
+    int64_t target_rev = 0;
+    auto bound = Load(*target, CacheKey(*target, c.info.ns, ref_name), &target_rev);
+    if (!bound) {
+      if (bound.error().code() == StatusCode::kNotFound)
+        return StatusResponse(NotFound(*target, ref_name));
+      return StatusResponse(bound.error());
+    }
+    std::string uid = StringAt(MetaOf(*bound), "uid");
+    if (kind == "Pod") {
+      const json::object* pod_spec = ObjectAt(&*bound, "spec");
+      std::string pod_account = StringAt(pod_spec, "serviceAccountName");
+      if (pod_account != sa_name) {
+        return StatusResponse(BadRequest("cannot bind token for serviceaccount \"" + sa_name +
+                                         "\" to pod running with serviceaccount \"" + pod_account +
+                                         "\""));
+      }
+      // A scheduled pod's token names its node too.
+      if (std::string node = StringAt(pod_spec, "nodeName"); !node.empty()) {
+        if (auto n = CachedCoreObject("nodes", "", node)) {
+          const json::object* node_meta =
+              n->is_object() ? ObjectAt(&n->as_object(), "metadata") : nullptr;
+          claims.node = BoundObject{"Node", node, StringAt(node_meta, "uid")};
+        }
+      }
+    }
+    if (std::string want = StringAt(ref, "uid"); !want.empty() && want != uid) {
+      Status s(StatusCode::kConflict,
+               "Operation cannot be fulfilled on " + kind + " \"" + ref_name +
+                   "\": the UID in the bound object reference (" + want +
+                   ") does not match the UID in record (" + uid +
+                   "). The object might have been deleted and then recreated");
+      s.SetDetails("", kind, ref_name);
+      return StatusResponse(s);
+    }
+    claims.bound = BoundObject{kind, ref_name, uid};
+  }
+
+  json::value& audiences = spec["audiences"];
+  if (!audiences.is_array() || audiences.as_array().empty())
+    audiences = json::array{json::value(tokens_->issuer())};
+  for (const auto& a : audiences.as_array()) {
+    if (a.is_string()) claims.audiences.emplace_back(a.as_string());
+  }
+  claims.issued_at =
+      std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+  claims.expiry = claims.issued_at + std::chrono::seconds(expiration);
+  claims.id = NewUuid();
+  auto token = tokens_->Issue(claims);
+  if (!token) return StatusResponse(token.error());
+  out["status"] = json::object{{"token", std::move(*token)},
+                               {"expirationTimestamp", FormatRfc3339(claims.expiry)}};
+  (*meta)["creationTimestamp"] = nullptr;
+  return ObjectResponse(201, std::move(request), c.out.format);
 }
 
 // The Priority admission plugin for pods: spec.priority (and preemptionPolicy) come from

@@ -1,6 +1,6 @@
 // ResourceHandler: the REST verbs on resources (get, list, watch, create, update,
 // patch, delete, deletecollection) and their subresources (status, scale, pods/binding,
-// pods/eviction, namespaces/finalize).
+// pods/eviction, namespaces/finalize, serviceaccounts/token).
 // Thread safety: all methods are thread-safe.
 #pragma once
 
@@ -33,6 +33,7 @@ class Store;
 class WatchCache;
 class CacheWatcher;
 class ServiceAllocator;
+class ServiceAccountTokenIssuer;
 struct ApiServerOptions;
 
 class ResourceHandler {
@@ -40,9 +41,10 @@ class ResourceHandler {
   // `store` holds every resource; when `events_store` is given, core/v1 Events
   // (/registry/events/) live there instead (kube-apiserver's --etcd-servers-overrides).
   // Custom resources are added to and removed from `catalogue` as their definitions
-  // change.
+  // change. `tokens`, when given, issues the tokens of serviceaccounts/token (else that
+  // subresource answers 404); it must outlive the handler.
   ResourceHandler(const ApiServerOptions& options, api::Catalogue& catalogue, Store& store,
-                  Store* events_store = nullptr);
+                  Store* events_store = nullptr, const ServiceAccountTokenIssuer* tokens = nullptr);
   ~ResourceHandler();
 
   // Creates and loads a watch cache for every resource, starts following each store,
@@ -65,6 +67,13 @@ class ResourceHandler {
   // with field validation as requested. Used for reviews the server answers itself.
   Result<boost::json::object> DecodeCreateBody(const HttpRequest& req, const RequestInfo& info,
                                                std::vector<std::string>* warnings);
+
+  // The cached object `name` (in `ns`, empty for cluster-scoped kinds) of the core/v1
+  // resource `plural`, or nullptr when the cache does not hold it. Never waits: used to
+  // check what a service account token names on every request that carries one.
+  std::shared_ptr<const boost::json::value> CachedCoreObject(std::string_view plural,
+                                                             const std::string& ns,
+                                                             const std::string& name);
 
   // Periodic work: re-synchronises caches whose store watch was lost; bookmarks and
   // watch timeouts; finalizes terminating namespaces.
@@ -100,6 +109,8 @@ class ResourceHandler {
   HttpResponse Bind(Ctx& c);
   // pods/eviction: deletes the pod unless a PodDisruptionBudget covering it forbids it.
   HttpResponse Evict(Ctx& c);
+  // serviceaccounts/token: issues a service account token (TokenRequest).
+  HttpResponse RequestToken(Ctx& c);
 
   // Reads the current stored object.
   Result<boost::json::object> Load(const api::ResourceInfo& r, const std::string& key,
@@ -172,7 +183,8 @@ class ResourceHandler {
   const ApiServerOptions& options_;
   api::Catalogue& catalogue_;
   Store& store_;
-  Store* const events_store_;  // may be null
+  Store* const events_store_;                      // may be null
+  const ServiceAccountTokenIssuer* const tokens_;  // may be null
   std::unique_ptr<ServiceAllocator> services_;
 
   // Caches of built-in resources are created by Start(), those of custom resources as

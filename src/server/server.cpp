@@ -158,6 +158,7 @@ Status RunServer(const ServerOptions& opts) {
   api_opts.service_node_port_max = ports->second;
   api_opts.advertise_address = advertise + ":" + std::to_string(opts.secure_port);
   api_opts.cluster_ca_pem = pki->ca.cert_pem;
+  api_opts.service_account_key_pem = pki->service_account_key_pem;
   api_opts.compaction_interval_seconds =
       static_cast<int>(std::chrono::ceil<std::chrono::seconds>(*compaction).count());
   ApiServer api(api_opts, **catalogue, *store, authenticator, authorizer, events_store.get());
