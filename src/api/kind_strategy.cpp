@@ -26,16 +26,20 @@ std::optional<std::string> KindStrategy::FieldValue(const json::object& /*obj*/,
   return std::nullopt;
 }
 
+// Kubernetes' default table (rest.NewDefaultTableConvertor): the name and the creation
+// timestamp as it is, which kubectl prints under CREATED AT.
 std::vector<TableColumn> KindStrategy::Columns() const {
-  TableColumn age = kinds::AgeColumn();
-  age.type = "date";
-  return {kinds::NameColumn(), age};
+  return {kinds::NameColumn(),
+          {"Created At", "date", "",
+           "CreationTimestamp is a timestamp representing the server time when this object was "
+           "created.",
+           0}};
 }
 
-void KindStrategy::Row(const json::object& obj, const StrategyContext& ctx,
+void KindStrategy::Row(const json::object& obj, const StrategyContext& /*ctx*/,
                        json::array& cells) const {
   cells.emplace_back(kinds::FindStr(obj, {"metadata", "name"}));
-  cells.emplace_back(AgeCell(obj, ctx));
+  cells.emplace_back(kinds::FindStr(obj, {"metadata", "creationTimestamp"}));
 }
 
 std::string AgeCell(const json::object& obj, const StrategyContext& ctx) {

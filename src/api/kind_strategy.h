@@ -73,6 +73,7 @@ class KindStrategy {
                                                 std::string_view field) const;
 
   // Table columns; the first must be Name (format "name").
+  // Kubernetes' default table unless overridden: NAME and CREATED AT.
   virtual std::vector<TableColumn> Columns() const;
   // One row's cells, matching Columns(): strings, numbers or booleans.
   virtual void Row(const boost::json::object& obj, const StrategyContext& ctx,

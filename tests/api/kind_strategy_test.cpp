@@ -82,19 +82,20 @@ TEST(StrategyRegistryTest, KnownKindsHaveTheirOwnStrategy) {
   EXPECT_EQ(StrategyFor("", "Deployment"), generic);  // the group matters
 }
 
-TEST(StrategyRegistryTest, GenericTableIsNameAndAge) {
+TEST(StrategyRegistryTest, GenericTableIsNameAndCreatedAt) {
+  // Kubernetes' default table convertor: the creation timestamp as it is (CREATED AT).
   const KindStrategy& s = S("example.com", "Widget");
   auto columns = s.Columns();
   ASSERT_EQ(columns.size(), 2u);
   EXPECT_EQ(columns[0].name, "Name");
   EXPECT_EQ(columns[0].format, "name");
-  EXPECT_EQ(columns[1].name, "Age");
+  EXPECT_EQ(columns[1].name, "Created At");
   EXPECT_EQ(columns[1].type, "date");
   EXPECT_EQ(
       RowStrings(s, Obj(R"({"metadata":{"name":"w","creationTimestamp":"2024-05-01T11:00:00Z"}})")),
-      (std::vector<std::string>{"w", "60m"}));
+      (std::vector<std::string>{"w", "2024-05-01T11:00:00Z"}));
   EXPECT_EQ(RowStrings(s, Obj(R"({"metadata":{"name":"w"}})")),
-            (std::vector<std::string>{"w", "<unknown>"}));
+            (std::vector<std::string>{"w", ""}));
   EXPECT_FALSE(s.FieldValue(Obj("{}"), "spec.x").has_value());
 }
 

@@ -318,19 +318,7 @@ class CrdStrategyImpl final : public KindStrategy {
     }
   }
 
-  std::vector<TableColumn> Columns() const override {
-    return {NameColumn(),
-            {"Created At", "date", "",
-             "CreationTimestamp is a timestamp representing the server time when this object was "
-             "created.",
-             0}};
-  }
-
-  void Row(const json::object& obj, const StrategyContext& /*ctx*/,
-           json::array& cells) const override {
-    cells.emplace_back(FindStr(obj, {"metadata", "name"}));
-    cells.emplace_back(FindStr(obj, {"metadata", "creationTimestamp"}));
-  }
+  // Columns and Row: Kubernetes' default table (NAME, CREATED AT), as KindStrategy's.
 };
 
 }  // namespace
