@@ -95,6 +95,13 @@ _e2e_cleanup() {
     kill -KILL "${ETCD_PIDS[$name]}" 2>/dev/null
     wait "${ETCD_PIDS[$name]}" 2>/dev/null
   done
+  # A sanitizer build reports what it finds in the server log (and at exit): that fails
+  # the test even when every check passed.
+  if ((rc == 0)) && grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$E2E_LOG" "$E2E_TMP"/*.log 2>/dev/null; then
+    echo "FAIL - a sanitizer reported an error in a server log" >&2
+    grep -hE -A30 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$E2E_LOG" "$E2E_TMP"/*.log 2>/dev/null | head -n 80 >&2
+    rc=1
+  fi
   if ((rc != 0)); then
     echo "---- last 60 lines of the server log ($E2E_LOG) ----" >&2
     tail -n 60 "$E2E_LOG" >&2 2>/dev/null
@@ -275,8 +282,10 @@ stop_server() {
     SERVER_PID=""
     fail "skiff server did not exit within 20s of SIGTERM"
   fi
-  wait "$SERVER_PID" 2>/dev/null || true
+  local status=0
+  wait "$SERVER_PID" 2>/dev/null || status=$?
   SERVER_PID=""
+  ((status == 0)) || fail "skiff server exited with status $status after SIGTERM"
   ok "server stopped"
 }
 
