@@ -49,6 +49,10 @@ struct HttpRequest {
   std::string_view Header(std::string_view name) const;
 };
 
+// Fills `request.path` (percent-decoded) and `request.query` from a request target
+// ("/api/v1/pods?watch=1&labelSelector=a%3Db"), leniently for what Boost.URL rejects.
+void ParseRequestTarget(std::string_view target, HttpRequest& request);
+
 // A response body streamed in chunks (watch). Write and Close may be called from any
 // thread; they never block. Thread-safe.
 class ResponseStream {
