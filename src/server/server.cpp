@@ -20,6 +20,9 @@
 #include "apiserver/pki.h"
 #include "base/k8s_time.h"
 #include "base/log.h"
+#include "base/uuid.h"
+#include "client/in_process_client.h"
+#include "controllers/controller_manager.h"
 #include "server/snapshot_scheduler.h"
 #include "storage/open_store.h"
 
@@ -44,6 +47,28 @@ Result<std::pair<int, int>> ParsePortRange(const std::string& range) {
     return Err(StatusCode::kInvalid,
                "--service-node-port-range is not a valid port range: " + range);
   }
+}
+
+// "<host>_<uuid>", the uuid made once and kept in DATA_DIR/identity.
+Result<std::string> ServerIdentity(const std::string& data_dir) {
+  namespace fs = std::filesystem;
+  const fs::path file = fs::path(data_dir) / "identity";
+  std::string id;
+  if (FILE* f = std::fopen(file.c_str(), "r")) {
+    char buf[128] = {};
+    if (std::fgets(buf, sizeof(buf), f)) id = buf;
+    std::fclose(f);
+    while (!id.empty() && (id.back() == '\n' || id.back() == '\r')) id.pop_back();
+  }
+  if (id.empty()) {
+    id = NewUuid();
+    Status st = WriteFileAtomically(file, id + "\n", 0644);
+    if (!st.ok()) return std::unexpected(st);
+  }
+  char host[256] = {};
+  if (::gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0')
+    std::snprintf(host, sizeof(host), "%s", "skiff");
+  return std::string(host) + "_" + id;
 }
 
 }  // namespace
@@ -180,6 +205,22 @@ Status RunServer(const ServerOptions& opts) {
   st = api.PublishEndpoint(advertise, port);
   if (!st.ok()) log::Warn("server", "kubernetes service not published: " + st.message());
 
+  // The controllers, through the same request path as every client. The election
+  // identity persists in the data dir, so a restarted server takes its own lease back at
+  // once instead of waiting for it to expire.
+  InProcessClient controller_client(
+      [&api](HttpRequest&& req) { return api.Handle(std::move(req)); },
+      "system:kube-controller-manager", {});
+  ControllerManagerOptions cm_opts;
+  cm_opts.controllers = opts.controllers;
+  cm_opts.leader_elect = opts.leader_elect;
+  auto identity = ServerIdentity(opts.data_dir);
+  if (!identity) return identity.error();
+  cm_opts.election.identity = *identity;
+  ControllerManager controllers(controller_client, cm_opts);
+  st = controllers.Start();
+  if (!st.ok()) return st;
+
   std::string kubeconfig = opts.write_kubeconfig.empty()
                                ? (fs::path(opts.data_dir) / "admin.kubeconfig").string()
                                : opts.write_kubeconfig;
@@ -198,6 +239,7 @@ Status RunServer(const ServerOptions& opts) {
     g_stop_cv.wait(lock, [] { return g_stop_requested; });
   }
   log::Info("server", "shutting down");
+  controllers.Stop();
   snapshots.reset();
   (*http)->Stop();
   api.Stop();

@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 
@@ -38,6 +39,10 @@ struct ServerOptions {
   std::string snapshot_schedule;  // five-field cron expression or @macro
   int snapshot_retention = 5;
   std::string snapshot_dir;  // default: <data_dir>/snapshots
+  // kube-controller-manager's --controllers ("*", "name", "-name").
+  std::vector<std::string> controllers = {"*"};
+  // Elect one server to run the controllers (a Lease in kube-system).
+  bool leader_elect = true;
 };
 
 // Starts the server and serves until RequestStop (or SIGINT/SIGTERM via cmd/skiff).

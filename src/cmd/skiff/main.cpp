@@ -148,6 +148,12 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   srv->add_option("--snapshot-dir", server.snapshot_dir,
                   "Directory of scheduled snapshots (default DATA_DIR/snapshots)");
+  srv->add_option("--controllers", server.controllers,
+                  "Controllers to run: '*' for the default set, 'name' to enable, '-name' to "
+                  "disable (comma-separated)")
+      ->delimiter(',');
+  srv->add_flag("--leader-elect,!--no-leader-elect", server.leader_elect,
+                "Elect one server to run the controllers (--leader-elect=false: run them here)");
   srv->add_option("-v,--v", verbosity, "Log verbosity (klog-style)");
 
   CLI::App* datastore = app.add_subcommand("datastore", "Manage the datastore");
