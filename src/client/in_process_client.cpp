@@ -19,7 +19,14 @@ class MemoryStream final : public ResponseStream {
     cv_.notify_all();
     return true;
   }
-  void Close() override { CloseAndNotify(); }
+  // The server ends the watch, possibly while holding its own locks: the close callbacks
+  // run later on the reader's thread (Next or Stop), never here, as a transport runs them
+  // on a thread of its own.
+  void Close() override {
+    std::lock_guard lock(mu_);
+    closed_ = true;
+    cv_.notify_all();
+  }
   size_t PendingBytes() const override {
     std::lock_guard lock(mu_);
     return buffer_.size() - consumed_;
@@ -54,23 +61,36 @@ class MemoryStream final : public ResponseStream {
         if (line.empty()) continue;
         return line;
       }
-      if (closed_) return std::nullopt;
+      if (closed_) {
+        lock.unlock();
+        RunCloseCallbacks();
+        return std::nullopt;
+      }
       cv_.wait(lock);
     }
   }
 
+  // The reader ends the watch (or has seen it end): closes it and runs the callbacks.
   void CloseAndNotify() {
+    {
+      std::lock_guard lock(mu_);
+      closed_ = true;
+      cv_.notify_all();
+    }
+    RunCloseCallbacks();
+  }
+
+ private:
+  void RunCloseCallbacks() {
     std::vector<std::function<void()>> callbacks;
     {
       std::lock_guard lock(mu_);
-      if (closed_) return;
-      closed_ = true;
       callbacks.swap(callbacks_);
-      cv_.notify_all();
     }
     for (auto& cb : callbacks) cb();
   }
 
+ public:
  private:
   mutable std::mutex mu_;
   std::condition_variable cv_;
