@@ -54,6 +54,7 @@
 #include <boost/json.hpp>
 
 #include "base/base64.h"
+#include "client/client.h"
 #include "client/kubeconfig.h"
 
 namespace {
@@ -411,21 +412,6 @@ std::string LookupString(const json::value& root, std::initializer_list<std::str
   return v && v->is_string() ? std::string(v->get_string()) : std::string();
 }
 
-std::string PercentEncode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
 template <typename T>
 std::optional<T> ParseNumber(std::string_view text) {
   T value{};
@@ -758,7 +744,7 @@ class ApiBench {
       for (size_t page = 0; page < max_pages; ++page) {
         std::string target = collection;
         if (limit > 0) target += "?limit=" + std::to_string(limit);
-        if (!token.empty()) target += "&continue=" + PercentEncode(token);
+        if (!token.empty()) target += "&continue=" + skiff::QueryEscape(token);
         auto result = co_await ListOnce(client, std::move(target), tally);
         if (!result) {
           good = false;
@@ -861,9 +847,9 @@ class ApiBench {
              false);
       return;
     }
-    const std::string target = collection +
-                               "?watch=true&resourceVersion=" + PercentEncode(resource_version) +
-                               "&allowWatchBookmarks=false";
+    const std::string target =
+        collection + "?watch=true&resourceVersion=" + skiff::QueryEscape(resource_version) +
+        "&allowWatchBookmarks=false";
 
     net::io_context watch_io(1);
     WatchShared shared;
